@@ -1,0 +1,89 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+
+from portail.organisation.models import TermsVersion
+
+SESSION_STARTED_KEY = "auth_started_at"
+TERMS_ACCEPTED_KEY = "terms_version_accepted"
+
+# What a family may reach before the CGU are accepted or a temporary password is changed.
+GATE_ALLOWED = {
+    "portal:logout",
+    "portal:terms",
+    "portal:password-change-required",
+    "portal:session-extend",
+    "set_language",
+}
+
+
+class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Every page needs a login, except those marked ``login_not_required``. The back office
+    (/gestion/) checks staff, second factor and permissions itself and has its own login."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith("/gestion/"):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class AbsoluteSessionTimeoutMiddleware:
+    """Sessions end 12 hours after login whatever the activity (ASVS 3.3.2); the 30-minute
+    idle end is the session cookie's age, renewed on every request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = time.time()
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                is_staff_area = request.path_info.startswith("/gestion/")
+                logout(request)
+                messages.info(request, _("Your session has ended. Please log in again."))
+                return redirect("admin:login" if is_staff_area else settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class FamilyGateMiddleware:
+    """A family reaches nothing before changing a temporary password, then nothing before
+    accepting the current CGU."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_staff:
+            destination = self._gate(request)
+            if destination is not None:
+                try:
+                    view_name = resolve(request.path_info).view_name
+                except Resolver404:
+                    view_name = None
+                if view_name not in GATE_ALLOWED:
+                    return redirect(destination)
+        return self.get_response(request)
+
+    @staticmethod
+    def _gate(request):
+        if request.user.must_change_password:
+            return reverse("portal:password-change-required")
+        current = TermsVersion.objects.current()
+        if current is None:
+            return None
+        if request.session.get(TERMS_ACCEPTED_KEY) == current.version:
+            return None
+        if request.user.terms_acceptances.filter(terms=current).exists():
+            request.session[TERMS_ACCEPTED_KEY] = current.version
+            return None
+        return reverse("portal:terms")

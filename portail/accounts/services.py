@@ -1,0 +1,226 @@
+"""Every write about accounts: invitations, links, passwords, CGU acceptance."""
+
+import re
+import secrets
+import string
+from datetime import timedelta
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portail.notifications.services import queue_email
+
+from .models import AccountLink, TermsAcceptance
+
+User = get_user_model()
+
+RESET_EMAILS_PER_HOUR = 5
+
+
+class InvitationError(Exception):
+    """An invitation that cannot be sent; the message is shown to staff as is."""
+
+
+def make_identifier(email: str) -> str:
+    """The part of the e-mail before « @ », lower-cased; when it is taken, the first free
+    of ``name2``, ``name3``… so the family can guess it and the e-mail says which it is."""
+    local_part = email.split("@", 1)[0].lower()
+    base = re.sub(r"[^\w.+-]", "", local_part) or "famille"
+    base = base[:140]
+    candidate, number = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+def issue_account_link(*, user, purpose: str, created_by=None) -> tuple[AccountLink, str]:
+    """Revoke the person's earlier links of this purpose and make a new one. Returns the
+    link and the token, which exists only in the e-mail."""
+    now = timezone.now()
+    if purpose == AccountLink.Purpose.ACTIVATION:
+        lifetime = timedelta(days=settings.ACTIVATION_LINK_DAYS)
+    else:
+        lifetime = timedelta(minutes=settings.PASSWORD_RESET_LINK_MINUTES)
+    AccountLink.objects.filter(user=user, purpose=purpose).usable().update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    link = AccountLink.objects.create(
+        user=user,
+        purpose=purpose,
+        token_hash=AccountLink.hash_token(token),
+        created_at=now,
+        expires_at=now + lifetime,
+        created_by=created_by,
+    )
+    return link, token
+
+
+def link_url(token: str) -> str:
+    return settings.SITE_URL + reverse("portal:account-link", kwargs={"token": token})
+
+
+@transaction.atomic
+def invite_guardian(*, guardian, invited_by=None) -> User:
+    """Create (or reuse) the guardian's account and e-mail them their identifier and a
+    single-use activation link. No password ever travels by e-mail."""
+    email = (guardian.email or "").strip()
+    if not email:
+        raise InvitationError(
+            f"{guardian} n'a pas d'adresse e-mail : renseignez-la avant d'envoyer l'invitation."
+        )
+    user = guardian.user
+    if user is None:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is not None and user.is_staff:
+            raise InvitationError(
+                f"L'adresse {email} appartient à un compte du personnel : "
+                "utilisez une autre adresse pour ce représentant légal."
+            )
+    if user is None:
+        user = User(
+            username=make_identifier(email),
+            email=email,
+            first_name=guardian.first_name,
+            last_name=guardian.last_name,
+        )
+        user.set_unusable_password()
+        user.save()
+    if guardian.user_id != user.pk:
+        guardian.user = user
+        guardian.save(update_fields=["user"])
+    if user.has_usable_password() and not user.must_change_password:
+        raise InvitationError(
+            f"{guardian} a déjà activé son compte (identifiant {user.username}) : "
+            "pour un mot de passe perdu, il utilise « J'ai oublié mon mot de passe »."
+        )
+    _link, token = issue_account_link(
+        user=user, purpose=AccountLink.Purpose.ACTIVATION, created_by=invited_by
+    )
+    queue_email(
+        kind="account_invitation",
+        to=user.email,
+        language=user.language,
+        context={
+            "guardian": guardian,
+            "identifier": user.username,
+            "link": link_url(token),
+            "valid_days": settings.ACTIVATION_LINK_DAYS,
+        },
+    )
+    return user
+
+
+def find_usable_link(token: str) -> AccountLink | None:
+    link = (
+        AccountLink.objects.select_related("user")
+        .filter(token_hash=AccountLink.hash_token(token or ""))
+        .first()
+    )
+    if link is None or not link.is_usable or not link.user.is_active:
+        return None
+    return link
+
+
+@transaction.atomic
+def set_password_from_link(*, link: AccountLink, password: str) -> User:
+    """Use the link once: set the password, unlock the account, revoke the other links."""
+    link = AccountLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+    if not link.is_usable:
+        raise ValueError("This link was used or has expired.")
+    now = timezone.now()
+    link.used_at = now
+    link.save(update_fields=["used_at"])
+    AccountLink.objects.filter(user=link.user).usable().update(revoked_at=now)
+    user = change_password(user=link.user, password=password)
+    if link.purpose == AccountLink.Purpose.PASSWORD_RESET:
+        axes_reset(username=user.username.lower())
+    return user
+
+
+def change_password(*, user, password: str) -> User:
+    """Set a password the person chose. Other sessions end, since Django ties each session
+    to the password hash; the person is told by e-mail."""
+    had_password = user.has_usable_password() and not user.must_change_password
+    user.set_password(password)
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+    user.password_changed_at = timezone.now()
+    user.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "temporary_password_expires_at",
+            "password_changed_at",
+        ]
+    )
+    if had_password and user.email:
+        queue_email(
+            kind="password_changed",
+            to=user.email,
+            language=user.language,
+            context={"user": user, "login_url": settings.SITE_URL + reverse("portal:login")},
+        )
+    return user
+
+
+def generate_temporary_password() -> str:
+    """12 random characters that always meet the municipal rule, without look-alikes."""
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0OoIl1")
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isupper() for c in password) and any(c.isdigit() for c in password):
+            return password
+
+
+@transaction.atomic
+def set_temporary_password(*, user, set_by=None) -> str:
+    """A password staff hand over in person. It expires and must be changed at first login."""
+    password = generate_temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.temporary_password_expires_at = timezone.now() + timedelta(
+        days=settings.TEMPORARY_PASSWORD_DAYS
+    )
+    user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
+    AccountLink.objects.filter(user=user).usable().update(revoked_at=timezone.now())
+    return password
+
+
+def request_password_reset(*, login: str) -> None:
+    """E-mail a reset link if the identifier or e-mail is an active account. The caller
+    answers the same whatever happens here, so nobody learns which accounts exist."""
+    from .backends import find_user
+
+    user = find_user(login)
+    if user is None or not user.is_active or not user.email:
+        return
+    recent = AccountLink.objects.filter(
+        user=user,
+        purpose=AccountLink.Purpose.PASSWORD_RESET,
+        created_at__gte=timezone.now() - timedelta(hours=1),
+    ).count()
+    if recent >= RESET_EMAILS_PER_HOUR:
+        return
+    with transaction.atomic():
+        _link, token = issue_account_link(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET)
+        queue_email(
+            kind="password_reset",
+            to=user.email,
+            language=user.language,
+            context={
+                "user": user,
+                "link": link_url(token),
+                "valid_minutes": settings.PASSWORD_RESET_LINK_MINUTES,
+            },
+        )
+
+
+def accept_terms(*, user, terms, ip_address: str | None) -> TermsAcceptance:
+    acceptance, _created = TermsAcceptance.objects.get_or_create(
+        user=user, terms=terms, defaults={"ip_address": ip_address}
+    )
+    return acceptance

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NurseriesConfig(AppConfig):
+    name = "portail.nurseries"
+    label = "nurseries"
