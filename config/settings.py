@@ -156,7 +156,9 @@ AXES_USERNAME_CALLABLE = "portail.accounts.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "portail.portal.views.accounts.locked_out"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_int("TRUSTED_PROXY_COUNT", 0) else ["REMOTE_ADDR"]
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if env_int("TRUSTED_PROXY_COUNT", 0)
+    else ["REMOTE_ADDR"]
 )
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Portail Famille")
@@ -195,7 +197,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nepasrepondre@portail-famille.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
-OUTBOX_PAGE_ENABLED = DEBUG and env_bool("OUTBOX_PAGE_ENABLED", True)
+# The /dev/outbox/ page answers only when DEBUG is on too (portail/notifications/views.py).
+OUTBOX_PAGE_ENABLED = env_bool("OUTBOX_PAGE_ENABLED", True)
 
 # --- Background tasks --------------------------------------------------------------------
 TASKS = {

@@ -3,7 +3,7 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +57,10 @@ class User(AbstractUser):
 
 class AccountLinkQuerySet(models.QuerySet):
     def usable(self):
-        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=Now())
+        # The application's clock, as ``AccountLink.is_usable`` uses: one clock decides.
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
 
 
 class AccountLink(models.Model):
@@ -96,9 +99,7 @@ class AccountLink(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return (
-            self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
-        )
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class TermsAcceptance(models.Model):

@@ -3,6 +3,7 @@
 import re
 import secrets
 import string
+import unicodedata
 from datetime import timedelta
 
 from axes.utils import reset as axes_reset
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portail.notifications.services import queue_email
 
@@ -25,12 +27,27 @@ class InvitationError(Exception):
     """An invitation that cannot be sent; the message is shown to staff as is."""
 
 
+class LinkNoLongerUsable(Exception):
+    """The link was used, revoked or expired between opening it and submitting the form
+    (two tabs, a double click): the person sees the « link no longer works » page."""
+
+
 def make_identifier(email: str) -> str:
     """The part of the e-mail before « @ », lower-cased; when it is taken, the first free
     of ``name2``, ``name3``… so the family can guess it and the e-mail says which it is."""
     local_part = email.split("@", 1)[0].lower()
-    base = re.sub(r"[^\w.+-]", "", local_part) or "famille"
-    base = base[:140]
+    return _first_free_identifier(re.sub(r"[^\w.+-]", "", local_part))
+
+
+def _identifier_from_name(guardian) -> str:
+    """« prénom.nom » without accents or spaces, for a guardian who has no e-mail."""
+    name = f"{guardian.first_name}.{guardian.last_name}".lower()
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _first_free_identifier(re.sub(r"[^\w.+-]", "", ascii_name.replace(" ", "-")))
+
+
+def _first_free_identifier(base: str) -> str:
+    base = (base or "famille")[:140]
     candidate, number = base, 1
     while User.objects.filter(username__iexact=candidate).exists():
         number += 1
@@ -64,39 +81,77 @@ def link_url(token: str) -> str:
 
 
 @transaction.atomic
-def invite_guardian(*, guardian, invited_by=None) -> User:
-    """Create (or reuse) the guardian's account and e-mail them their identifier and a
-    single-use activation link. No password ever travels by e-mail."""
+def ensure_account(*, guardian) -> User:
+    """The guardian's portal account, created if needed without a usable password: their
+    own, else the family account that already has their e-mail (a guardian of two households
+    logs in once), else a new one whose identifier comes from the e-mail (or, without an
+    e-mail, from « prénom.nom »). Raises InvitationError when the e-mail is a staff account's."""
     email = (guardian.email or "").strip()
-    if not email:
-        raise InvitationError(
-            f"{guardian} n'a pas d'adresse e-mail : renseignez-la avant d'envoyer l'invitation."
-        )
     user = guardian.user
-    if user is None:
+    if user is None and email:
         user = User.objects.filter(email__iexact=email).first()
         if user is not None and user.is_staff:
             raise InvitationError(
-                f"L'adresse {email} appartient à un compte du personnel : "
-                "utilisez une autre adresse pour ce représentant légal."
+                _(
+                    "The address {email} belongs to a staff account: use another address "
+                    "for this guardian."
+                ).format(email=email)
             )
     if user is None:
         user = User(
-            username=make_identifier(email),
+            username=make_identifier(email) if email else _identifier_from_name(guardian),
             email=email,
             first_name=guardian.first_name,
             last_name=guardian.last_name,
         )
         user.set_unusable_password()
         user.save()
+    elif email and not user.email and not User.objects.filter(email__iexact=email).exists():
+        # An account made for a temporary password before the guardian had an e-mail.
+        user.email = email
+        user.save(update_fields=["email"])
     if guardian.user_id != user.pk:
         guardian.user = user
         guardian.save(update_fields=["user"])
-    if user.has_usable_password() and not user.must_change_password:
+    return user
+
+
+def invite_guardian(*, guardian, invited_by=None) -> User:
+    """Create (or reuse) the guardian's account and e-mail them their identifier and a
+    single-use activation link. No password ever travels by e-mail.
+
+    A guardian whose e-mail is already an activated account (a parent of two households) is
+    linked to it and gets no invitation; InvitationError tells staff so."""
+    email = (guardian.email or "").strip()
+    if not email:
         raise InvitationError(
-            f"{guardian} a déjà activé son compte (identifiant {user.username}) : "
-            "pour un mot de passe perdu, il utilise « J'ai oublié mon mot de passe »."
+            _("{guardian} has no e-mail address: fill it in before sending the invitation.").format(
+                guardian=guardian
+            )
         )
+    was_linked = guardian.user_id is not None
+    # Committed on its own: the link to an existing account stays even though no invitation
+    # follows.
+    user = ensure_account(guardian=guardian)
+    if user.has_usable_password() and not user.must_change_password:
+        if not was_linked:
+            raise InvitationError(
+                _(
+                    "{guardian} already has an activated account (identifier {identifier}), "
+                    "which now opens this household too: no invitation is needed."
+                ).format(guardian=guardian, identifier=user.username)
+            )
+        raise InvitationError(
+            _(
+                "{guardian} has already activated their account (identifier {identifier}): "
+                "for a lost password, they use « I forgot my password »."
+            ).format(guardian=guardian, identifier=user.username)
+        )
+    return _send_invitation(guardian=guardian, user=user, invited_by=invited_by)
+
+
+@transaction.atomic
+def _send_invitation(*, guardian, user, invited_by) -> User:
     _link, token = issue_account_link(
         user=user, purpose=AccountLink.Purpose.ACTIVATION, created_by=invited_by
     )
@@ -127,18 +182,28 @@ def find_usable_link(token: str) -> AccountLink | None:
 
 @transaction.atomic
 def set_password_from_link(*, link: AccountLink, password: str) -> User:
-    """Use the link once: set the password, unlock the account, revoke the other links."""
+    """Use the link once: set the password, unlock the account, revoke the other links.
+    Raises ``LinkNoLongerUsable`` if it was used, revoked or expired in the meantime."""
     link = AccountLink.objects.select_for_update().select_related("user").get(pk=link.pk)
-    if not link.is_usable:
-        raise ValueError("This link was used or has expired.")
+    if not link.is_usable or not link.user.is_active:
+        raise LinkNoLongerUsable
     now = timezone.now()
     link.used_at = now
     link.save(update_fields=["used_at"])
     AccountLink.objects.filter(user=link.user).usable().update(revoked_at=now)
     user = change_password(user=link.user, password=password)
     if link.purpose == AccountLink.Purpose.PASSWORD_RESET:
-        axes_reset(username=user.username.lower())
+        forget_login_failures(user=user)
     return user
+
+
+def forget_login_failures(*, user) -> int:
+    """End the run of failed logins counted against this account, from every address: after
+    a successful login or a password reset. Only this account's failures: the failures other
+    accounts suffered from the same address still count (django-axes' own reset on success
+    would wipe everything from the address, letting someone with an account of their own
+    reset the count between guesses on another's). Returns how many records went."""
+    return axes_reset(username=user.username.lower())
 
 
 def change_password(*, user, password: str) -> User:

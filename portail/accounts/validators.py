@@ -21,9 +21,9 @@ def password_rule_descriptions(user=None) -> list[str]:
         settings.PASSWORD_REQUIRE_UPPERCASE or settings.PASSWORD_REQUIRE_DIGIT
     ):
         rules.append(
-            _(
-                "A passphrase of {length} characters or more needs no capital or digit."
-            ).format(length=settings.PASSWORD_PASSPHRASE_LENGTH)
+            _("A passphrase of {length} characters or more needs no capital or digit.").format(
+                length=settings.PASSWORD_PASSPHRASE_LENGTH
+            )
         )
     rules.append(_("Not a common password, and not close to your name or e-mail."))
     return rules
@@ -36,9 +36,9 @@ def _min_length(user) -> int:
 
 
 def _min_length_message(length: int) -> str:
-    return ngettext(
-        "At least {length} character.", "At least {length} characters.", length
-    ).format(length=length)
+    return ngettext("At least {length} character.", "At least {length} characters.", length).format(
+        length=length
+    )
 
 
 class MunicipalPasswordValidator:
@@ -60,7 +60,9 @@ class MunicipalPasswordValidator:
                 errors.append(
                     ValidationError(_("At least one capital letter."), code="password_no_upper")
                 )
-            if settings.PASSWORD_REQUIRE_DIGIT and not any(c.isdigit() for c in password):
+            # isdecimal, not isdigit: « ² » (a key of French keyboards) or « ③ » are not the
+            # digit the rule asks for.
+            if settings.PASSWORD_REQUIRE_DIGIT and not any(c.isdecimal() for c in password):
                 errors.append(ValidationError(_("At least one digit."), code="password_no_digit"))
         if errors:
             raise ValidationError(errors)

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portail.nurseries.models import Nursery
+
 
 class Civility(models.TextChoices):
     MADAME = "mme", _("Mrs")
@@ -14,6 +16,16 @@ class HouseholdQuerySet(models.QuerySet):
     def for_user(self, user):
         """The households where this person is a guardian."""
         return self.filter(guardians__user=user).distinct()
+
+    def with_members(self):
+        """Guardians and children, with each child's nursery, in a fixed number of queries."""
+        return self.prefetch_related(
+            "guardians",
+            models.Prefetch("children", queryset=Child.objects.select_related("nursery")),
+        )
+
+    def with_contacts(self):
+        return self.prefetch_related("contacts")
 
     def for_staff(self, user):
         """What a member of staff may see: everything for an administrator, else the households
@@ -134,6 +146,10 @@ class ChildQuerySet(models.QuerySet):
 
     def for_user(self, user):
         return self.filter(households__guardians__user=user).distinct()
+
+    def nurseries(self):
+        """The nurseries these children attend, each once, by name."""
+        return Nursery.objects.filter(children__in=self).distinct()
 
 
 class Child(models.Model):

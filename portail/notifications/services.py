@@ -74,3 +74,19 @@ def retry_pending_emails() -> int:
     for email_id in ids:
         send_email.enqueue(email_id)
     return len(ids)
+
+
+def resend_email(*, email: OutgoingEmail) -> OutgoingEmail:
+    """Give a failed e-mail a new round of attempts (after fixing an address or the SMTP
+    settings). Only failed e-mails: a pending one is already queued, a sent one was sent."""
+    from .tasks import send_email
+
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
+        if email.status != OutgoingEmail.Status.FAILED:
+            return email
+        email.status = OutgoingEmail.Status.PENDING
+        email.attempts = 0
+        email.save(update_fields=["status", "attempts"])
+        transaction.on_commit(lambda: send_email.enqueue(email.pk))
+    return email

@@ -1,2 +1,12 @@
+"""The development outbox (see views.py): mounted at /dev/, answering only when DEBUG is on."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "notifications"
-urlpatterns = []
+
+urlpatterns = [
+    path("outbox/", views.outbox_list, name="outbox-list"),
+    path("outbox/<int:pk>/", views.outbox_detail, name="outbox-detail"),
+]

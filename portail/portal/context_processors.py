@@ -13,6 +13,18 @@ NAVIGATION = [
 ]
 
 
+# Pages that belong to a menu entry without being its own page.
+SECTIONS = {
+    "portal:my-space": {
+        "portal:household",
+        "portal:child-detail",
+        "portal:contacts",
+        "portal:contact-detail",
+        "portal:credentials",
+    },
+}
+
+
 def portal(request):
     """The family's main menu and the session timings the warning script needs."""
     user = getattr(request, "user", None)
@@ -22,7 +34,11 @@ def portal(request):
     current = match.view_name if match else None
     return {
         "portal_navigation": [
-            {"url": reverse(name), "label": label, "is_current": name == current}
+            {
+                "url": reverse(name),
+                "label": label,
+                "is_current": name == current or current in SECTIONS.get(name, ()),
+            }
             for name, label in NAVIGATION
         ],
         "session_idle_seconds": settings.SESSION_COOKIE_AGE,

@@ -1,0 +1,79 @@
+# Portail Famille — developer commands. Needs only Python >= 3.11 and GNU make.
+#
+#   make run     set up, migrate, seed the demo town, start the portal and the task worker
+#   make test    set up and run the whole test suite (extra pytest arguments: PYTEST_ARGS=...)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-installs only when pyproject.toml changes.
+INSTALLED := $(VENV)/.installed
+RUN_ADDRESS ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format translations check-translations
+
+help:
+	@echo "make run                 start the portal on http://$(RUN_ADDRESS)/ with the task worker (demo data, DEBUG)"
+	@echo "make test                run the whole test suite (PYTEST_ARGS='-k outbox' to select)"
+	@echo "make lint                ruff check + ruff format --check"
+	@echo "make format              ruff format + ruff check --fix"
+	@echo "make translations        extract, fill from locale/fr/parts/*.json and compile French"
+	@echo "make check-translations  fail if a French translation is missing or not compiled"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+		{ echo "Python >= 3.11 is needed ($(PYTHON) is $$($(PYTHON) --version 2>&1)). Try: make PYTHON=python3.12 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(INSTALLED)
+
+var:
+	@mkdir -p var
+
+# Only DEBUG off needs collected static files (runserver serves them itself in DEBUG); they are
+# collected again only when a static file or the installed packages change.
+var/static/.collected: $(INSTALLED) $(shell find static -type f 2>/dev/null) | var
+	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@touch $@
+
+# The worker runs in the background and is stopped when runserver stops (Ctrl+C).
+# seed_demo runs last before the processes start, so the demo logins are the last lines before
+# the server's own output.
+run: $(INSTALLED) var/static/.collected | var
+	@export DEBUG=1; set -e; \
+	$(BIN)/python manage.py migrate --noinput; \
+	echo ""; \
+	echo "Portal: http://$(RUN_ADDRESS)/   Staff back office: http://$(RUN_ADDRESS)/gestion/"; \
+	echo "E-mails are printed below and readable at http://$(RUN_ADDRESS)/dev/outbox/"; \
+	echo ""; \
+	$(BIN)/python manage.py seed_demo; \
+	echo ""; \
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
+
+test: $(INSTALLED) | var
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+translations: $(INSTALLED)
+	$(BIN)/python scripts/translations.py update
+
+check-translations: $(INSTALLED)
+	$(BIN)/python scripts/translations.py check

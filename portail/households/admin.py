@@ -1,0 +1,440 @@
+"""Households, guardians and children in the back office: open to every member of staff,
+limited to their nurseries' households (see portail/backoffice/permissions.py)."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Exists, OuterRef, Prefetch
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+
+from portail.accounts.models import AccountLink
+from portail.accounts.services import (
+    InvitationError,
+    ensure_account,
+    invite_guardian,
+    set_temporary_password,
+)
+from portail.backoffice.permissions import (
+    StaffScopedInlineMixin,
+    StaffScopeMixin,
+    children_for,
+    households_for,
+    is_administrator,
+    nurseries_for,
+    scoped_to_households,
+)
+
+from .models import Child, Contact, Guardian, Household, HouseholdChild
+
+
+def pending_invitations():
+    """A usable activation link of the row's account, for ``Exists`` annotations."""
+    return (
+        AccountLink.objects.filter(user=OuterRef("user"), purpose=AccountLink.Purpose.ACTIVATION)
+        .usable()
+        .values("pk")
+    )
+
+
+def account_status(guardian, *, has_pending_invitation=None) -> str:
+    """Where the guardian's portal account stands, in the words staff use on the phone."""
+    user = guardian.user
+    if user is None:
+        return gettext("No account yet")
+    if not user.is_active:
+        return gettext("Account disabled")
+    if user.must_change_password:
+        if user.has_expired_temporary_password:
+            return gettext("Temporary password expired")
+        return gettext("Temporary password given")
+    if user.has_usable_password():
+        return gettext("Active")
+    if has_pending_invitation is None:
+        has_pending_invitation = (
+            AccountLink.objects.filter(user=user, purpose=AccountLink.Purpose.ACTIVATION)
+            .usable()
+            .exists()
+        )
+    if has_pending_invitation:
+        return gettext("Invited, not activated yet")
+    return gettext("Invitation expired")
+
+
+def invite(request, guardian) -> bool:
+    """Send the invitation and say so, in French, to the member of staff."""
+    try:
+        user = invite_guardian(guardian=guardian, invited_by=request.user)
+    except InvitationError as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(
+        request,
+        gettext(
+            "Invitation sent to {name} ({email}). Their identifier is « {identifier} »; "
+            "the activation link is valid for {days} days."
+        ).format(
+            name=guardian,
+            email=user.email,
+            identifier=user.username,
+            days=settings.ACTIVATION_LINK_DAYS,
+        ),
+    )
+    return True
+
+
+class AccountStatusFilter(admin.SimpleListFilter):
+    title = _("portal account")
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("none", _("No account yet")),
+            ("invited", _("Invited, not activated yet")),
+            ("temporary", _("Temporary password given")),
+            ("active", _("Active")),
+        ]
+
+    def queryset(self, request, queryset):
+        # An account without a usable password is one whose invitation is not done yet.
+        unusable = {"user__password__startswith": "!"}
+        if self.value() == "none":
+            return queryset.filter(user__isnull=True)
+        if self.value() == "invited":
+            return queryset.filter(**unusable)
+        if self.value() == "temporary":
+            return queryset.filter(user__must_change_password=True)
+        if self.value() == "active":
+            return queryset.filter(user__isnull=False, user__must_change_password=False).exclude(
+                **unusable
+            )
+        return queryset
+
+
+class GuardianInline(StaffScopedInlineMixin, admin.StackedInline):
+    model = Guardian
+    extra = 0
+    show_change_link = True
+    fieldsets = [
+        (None, {"fields": [("civility", "first_name", "last_name"), "birth_date", "account"]}),
+        (
+            _("Contact details"),
+            {"fields": ["email", ("mobile_phone", "home_phone", "work_phone")]},
+        ),
+        (
+            _("Own address (when it differs from the household's)"),
+            {
+                "classes": ["collapse"],
+                "fields": ["address_line1", "address_line2", ("postal_code", "city")],
+            },
+        ),
+    ]
+    readonly_fields = ["account"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    @admin.display(description=_("portal account"))
+    def account(self, guardian):
+        if guardian.pk is None:
+            return "—"
+        return account_status(guardian)
+
+
+class HouseholdChildInline(StaffScopedInlineMixin, admin.TabularInline):
+    model = HouseholdChild
+    extra = 0
+    autocomplete_fields = ["child"]
+    staff_can_delete = True
+    verbose_name = _("child")
+    verbose_name_plural = _("children")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("child", "household")
+
+
+class ChildHouseholdInline(HouseholdChildInline):
+    """On a child's page: the households the child belongs to."""
+
+    autocomplete_fields = ["household"]
+    verbose_name = _("household")
+    verbose_name_plural = _("households")
+
+
+class ContactInline(StaffScopedInlineMixin, admin.TabularInline):
+    model = Contact
+    extra = 0
+    staff_can_delete = True
+    fields = [
+        "first_name",
+        "last_name",
+        "relationship",
+        "mobile_phone",
+        "other_phone",
+        "can_pick_up",
+        "is_emergency_contact",
+    ]
+
+
+@admin.register(Household)
+class HouseholdAdmin(StaffScopeMixin, admin.ModelAdmin):
+    list_display = ["name", "nursery", "guardian_names", "child_names", "city"]
+    list_filter = [("nursery", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["nursery"]
+    search_fields = [
+        "name",
+        "guardians__first_name",
+        "guardians__last_name",
+        "guardians__email",
+        "children__first_name",
+        "children__last_name",
+    ]
+    search_help_text = _("Search by household name, guardian name or e-mail, child name.")
+    fieldsets = [
+        (None, {"fields": ["name", "nursery"]}),
+        (_("Address"), {"fields": ["address_line1", "address_line2", ("postal_code", "city")]}),
+    ]
+    inlines = [GuardianInline, HouseholdChildInline, ContactInline]
+    actions = ["send_invitations"]
+
+    def scope_queryset(self, queryset, user):
+        return queryset.filter(pk__in=households_for(user).values("pk"))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("guardians", "children")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not is_administrator(request.user) and "nursery" in form.base_fields:
+            # Without a nursery, the household would vanish from its creator's list.
+            form.base_fields["nursery"].required = True
+        return form
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        nurseries = list(nurseries_for(request.user)[:2])
+        if len(nurseries) == 1:
+            initial.setdefault("nursery", nurseries[0].pk)
+        return initial
+
+    @admin.display(description=_("guardians"))
+    def guardian_names(self, household):
+        return ", ".join(str(guardian) for guardian in household.guardians.all())
+
+    @admin.display(description=_("children"))
+    def child_names(self, household):
+        return ", ".join(child.first_name for child in household.children.all())
+
+    @admin.action(description=_("Send the invitation to the guardians who have an e-mail"))
+    def send_invitations(self, request, queryset):
+        for household in queryset.prefetch_related("guardians__user"):
+            guardians = [guardian for guardian in household.guardians.all() if guardian.email]
+            if not guardians:
+                messages.error(
+                    request,
+                    gettext(
+                        "{household}: no guardian has an e-mail address, "
+                        "so no invitation was sent."
+                    ).format(household=household),
+                )
+            for guardian in guardians:
+                invite(request, guardian)
+
+
+@admin.register(Guardian)
+class GuardianAdmin(StaffScopeMixin, admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "household", "email", "mobile_phone", "account"]
+    list_display_links = ["last_name", "first_name"]
+    list_filter = [AccountStatusFilter, ("household__nursery", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["household", "user"]
+    search_fields = ["first_name", "last_name", "email", "household__name", "user__username"]
+    search_help_text = _("Search by name, e-mail, household or identifier.")
+    autocomplete_fields = ["household"]
+    fieldsets = [
+        (None, {"fields": ["household", ("civility", "first_name", "last_name"), "birth_date"]}),
+        (_("Contact details"), {"fields": ["email", "mobile_phone", "home_phone", "work_phone"]}),
+        (
+            _("Own address (when it differs from the household's)"),
+            {"fields": ["address_line1", "address_line2", ("postal_code", "city")]},
+        ),
+        (_("Portal account"), {"fields": ["account_summary"]}),
+    ]
+    readonly_fields = ["account_summary"]
+    actions = ["send_invitation"]
+    change_form_template = "admin/households/guardian/change_form.html"
+
+    def scope_queryset(self, queryset, user):
+        return scoped_to_households(queryset, user)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(has_pending_invitation=Exists(pending_invitations()))
+        )
+
+    @admin.display(description=_("portal account"))
+    def account(self, guardian):
+        return account_status(guardian, has_pending_invitation=guardian.has_pending_invitation)
+
+    @admin.display(description=_("portal account"))
+    def account_summary(self, guardian):
+        if guardian.pk is None or guardian.user is None:
+            return gettext(
+                "No account yet. « Send the invitation » creates it and e-mails the "
+                "identifier with an activation link."
+            )
+        user = guardian.user
+        status = account_status(
+            guardian, has_pending_invitation=getattr(guardian, "has_pending_invitation", None)
+        )
+        summary = gettext("Identifier « {identifier} »: {status}.").format(
+            identifier=user.username, status=status
+        )
+        if user.last_login:
+            summary += " " + gettext("Last login: {date}.").format(
+                date=formats.date_format(user.last_login, "DATETIME_FORMAT")
+            )
+        return summary
+
+    @admin.action(description=_("Send the invitation"))
+    def send_invitation(self, request, queryset):
+        for guardian in queryset:
+            invite(request, guardian)
+
+    # --- The buttons of the guardian's page ---------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/invitation/",
+                self.admin_site.admin_view(self.invitation_view),
+                name="{}_{}_invitation".format(*info),
+            ),
+            path(
+                "<path:object_id>/temporary-password/",
+                self.admin_site.admin_view(self.temporary_password_view),
+                name="{}_{}_temporary_password".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        guardian = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "can_manage_account": guardian is not None
+            and self.has_change_permission(request, guardian),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _guardian_to_manage(self, request, object_id):
+        guardian = self.get_object(request, unquote(object_id))
+        if guardian is None or not self.has_change_permission(request, guardian):
+            raise Http404
+        return guardian
+
+    def _change_page(self, guardian):
+        return HttpResponseRedirect(
+            reverse(
+                f"{self.admin_site.name}:households_guardian_change",
+                args=[guardian.pk],
+            )
+        )
+
+    def invitation_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        guardian = self._guardian_to_manage(request, object_id)
+        invite(request, guardian)
+        return self._change_page(guardian)
+
+    @sensitive_variables("password")
+    def temporary_password_view(self, request, object_id):
+        """POST: set a temporary password and show it once. An account that already has its
+        own password asks for confirmation first, since that password stops working."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        guardian = self._guardian_to_manage(request, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "guardian": guardian,
+            "valid_days": settings.TEMPORARY_PASSWORD_DAYS,
+        }
+        user = guardian.user
+        if user is not None and user.is_staff:
+            messages.error(
+                request,
+                gettext(
+                    "This guardian's account is a staff account: its password is not set here."
+                ),
+            )
+            return self._change_page(guardian)
+        has_own_password = (
+            user is not None and user.has_usable_password() and not user.must_change_password
+        )
+        if has_own_password and request.POST.get("confirmed") != "yes":
+            context["title"] = gettext("Set a temporary password")
+            return TemplateResponse(
+                request, "backoffice/temporary_password_confirm.html", context
+            )
+        try:
+            user = ensure_account(guardian=guardian)
+        except InvitationError as error:
+            messages.error(request, str(error))
+            return self._change_page(guardian)
+        password = set_temporary_password(user=user, set_by=request.user)
+        context.update(
+            title=gettext("Temporary password of {name}").format(name=guardian),
+            identifier=user.username,
+            password=password,
+            expires_at=user.temporary_password_expires_at,
+        )
+        # Shown once: admin_view marks the page never_cache (no-store), so no copy is kept.
+        return TemplateResponse(request, "backoffice/temporary_password.html", context)
+
+
+@admin.register(Child)
+class ChildAdmin(StaffScopeMixin, admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "birth_date", "nursery", "household_names"]
+    list_display_links = ["last_name", "first_name"]
+    list_filter = [("nursery", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["nursery"]
+    search_fields = ["first_name", "last_name", "households__name"]
+    search_help_text = _("Search by name or household.")
+    fields = [("first_name", "last_name"), "birth_date", "nursery"]
+    inlines = [ChildHouseholdInline]
+
+    def scope_queryset(self, queryset, user):
+        return queryset.filter(pk__in=children_for(user).values("pk"))
+
+    def get_queryset(self, request):
+        # Only the households this member of staff may see: a child of separated parents
+        # may also belong to a household of another nursery.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("households", queryset=households_for(request.user).order_by("name"))
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not is_administrator(request.user) and "nursery" in form.base_fields:
+            form.base_fields["nursery"].required = True
+        return form
+
+    @admin.display(description=_("households"))
+    def household_names(self, child):
+        return ", ".join(household.name for household in child.households.all())

@@ -1,0 +1,22 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+
+
+def family_required(view):
+    """The family's pages are for guardians. Staff belong in the back office; an account that
+    no household lists as a guardian sees why it cannot go further (403), not an empty space."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user.is_staff:
+            return redirect("admin:index")
+        if not user.guardianships.exists():
+            return render(request, "portal/family/not_linked.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
