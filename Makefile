@@ -44,11 +44,12 @@ var/static/.collected: $(INSTALLED) $(shell find static -type f 2>/dev/null) | v
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@touch $@
 
-# The worker runs in the background and is stopped when runserver stops (Ctrl+C).
+# The worker runs in the background and is stopped when runserver stops (Ctrl+C). SITE_URL
+# follows RUN_ADDRESS so that the links in e-mails open this server.
 # seed_demo runs last before the processes start, so the demo logins are the last lines before
 # the server's own output.
 run: $(INSTALLED) var/static/.collected | var
-	@export DEBUG=1; set -e; \
+	@export DEBUG=1 SITE_URL="$${SITE_URL:-http://$(RUN_ADDRESS)}"; set -e; \
 	$(BIN)/python manage.py migrate --noinput; \
 	echo ""; \
 	echo "Portal: http://$(RUN_ADDRESS)/   Staff back office: http://$(RUN_ADDRESS)/gestion/"; \

@@ -151,15 +151,15 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# A successful login clears only that account's failures (the login view does it), never
+# the address's failures against other accounts.
+AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_CALLABLE = "portail.accounts.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "portail.portal.views.accounts.locked_out"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if env_int("TRUSTED_PROXY_COUNT", 0)
-    else ["REMOTE_ADDR"]
-)
+# How many reverse proxies stand in front of the portal and append to X-Forwarded-For.
+# 0: the client's address is REMOTE_ADDR and X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "portail.accounts.backends.client_ip_address"
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Portail Famille")
 
@@ -219,9 +219,7 @@ if SECURE_SSL:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if env_int("TRUSTED_PROXY_COUNT", 0) else None
-    )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 

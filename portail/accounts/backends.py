@@ -1,6 +1,31 @@
+import ipaddress
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
+
+
+def client_ip_address(request) -> str | None:
+    """The address of the person, for login throttling and the CGU proof.
+
+    Without a reverse proxy it is REMOTE_ADDR, and X-Forwarded-For is ignored: anyone can
+    write it. Behind ``TRUSTED_PROXY_COUNT`` proxies, each appending the address it saw, it is
+    that many entries from the right of X-Forwarded-For; what stands further left came from
+    the client and is ignored. A header too short or not an address falls back to REMOTE_ADDR,
+    so a misconfiguration locks the proxy's address rather than trusting the client."""
+    remote_addr = request.META.get("REMOTE_ADDR")
+    proxy_count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if not proxy_count:
+        return remote_addr
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < proxy_count:
+        return remote_addr
+    candidate = forwarded[-proxy_count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_addr
 
 
 def find_user(login: str):

@@ -20,6 +20,9 @@ GATE_ALLOWED = {
     "portal:password-change-required",
     "portal:session-extend",
     "set_language",
+    # The development outbox (404 unless DEBUG): a newcomer reads the activation e-mail there.
+    "notifications:outbox-list",
+    "notifications:outbox-detail",
 }
 
 

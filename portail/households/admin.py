@@ -4,6 +4,7 @@ limited to their nurseries' households (see portail/backoffice/permissions.py)."
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -241,8 +242,7 @@ class HouseholdAdmin(StaffScopeMixin, admin.ModelAdmin):
                 messages.error(
                     request,
                     gettext(
-                        "{household}: no guardian has an e-mail address, "
-                        "so no invitation was sent."
+                        "{household}: no guardian has an e-mail address, so no invitation was sent."
                     ).format(household=household),
                 )
             for guardian in guardians:
@@ -351,6 +351,25 @@ class GuardianAdmin(StaffScopeMixin, admin.ModelAdmin):
             )
         )
 
+    @staticmethod
+    def _account_reaches_beyond(request, guardian) -> bool:
+        """Whether the account this guardian has (or would get, by their e-mail) also opens
+        a household this staff member does not manage. Staff learn the temporary password,
+        so they may set one only for accounts entirely within their nurseries."""
+        if is_administrator(request.user):
+            return False
+        user = guardian.user
+        email = (guardian.email or "").strip()
+        if user is None and email:
+            user = get_user_model().objects.filter(email__iexact=email).first()
+        if user is None:
+            return False
+        return (
+            Guardian.objects.filter(user=user)
+            .exclude(household__in=households_for(request.user).values("pk"))
+            .exists()
+        )
+
     def invitation_view(self, request, object_id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -380,14 +399,21 @@ class GuardianAdmin(StaffScopeMixin, admin.ModelAdmin):
                 ),
             )
             return self._change_page(guardian)
+        if self._account_reaches_beyond(request, guardian):
+            messages.error(
+                request,
+                gettext(
+                    "This account is also used in a household of another nursery: only an "
+                    "administrator can set its temporary password."
+                ),
+            )
+            return self._change_page(guardian)
         has_own_password = (
             user is not None and user.has_usable_password() and not user.must_change_password
         )
         if has_own_password and request.POST.get("confirmed") != "yes":
             context["title"] = gettext("Set a temporary password")
-            return TemplateResponse(
-                request, "backoffice/temporary_password_confirm.html", context
-            )
+            return TemplateResponse(request, "backoffice/temporary_password_confirm.html", context)
         try:
             user = ensure_account(guardian=guardian)
         except InvitationError as error:

@@ -2,9 +2,8 @@ import re
 
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from portail.backoffice.permissions import ReadOnlyAdminMixin, is_administrator
 

@@ -104,8 +104,7 @@ class TermsVersionAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
         messages.success(
             request,
             gettext(
-                "{terms} is published: every family will be asked to accept it at their "
-                "next login."
+                "{terms} is published: every family will be asked to accept it at their next login."
             ).format(terms=terms),
         )
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,7 +39,8 @@ class Organisation(models.Model):
 
 class TermsVersionQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(published_at__isnull=False)
+        """Versions in force: a version published for a future date is not yet."""
+        return self.filter(published_at__lte=timezone.now())
 
     def current(self):
         return self.published().order_by("-version").first()

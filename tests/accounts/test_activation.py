@@ -13,6 +13,7 @@ from portail.accounts.services import (
     accept_terms,
     invite_guardian,
     set_password_from_link,
+    set_temporary_password,
 )
 from tests.accounts.conftest import emails_to, errors_of, link_path, text_of
 from tests.factories import GuardianFactory, make_family_guardian
@@ -240,3 +241,18 @@ def test_link_used_meanwhile_in_another_tab_is_refused_by_the_service(invited):
         set_password_from_link(link=link, password="Autre-Chose-99")
 
     assert User.objects.get(username="camille.martin").check_password(VALID)
+
+
+def test_activation_link_stops_once_staff_hand_over_a_temporary_password(client, invited):
+    set_temporary_password(user=User.objects.get(username="camille.martin"))
+
+    assert_link_no_longer_works(client.get(invited))
+
+
+def test_a_mail_scanner_opening_the_link_does_not_use_it_up(client, invited):
+    Client().get(invited)  # e.g. a webmail's link checker
+    Client().get(invited)
+
+    client.get(invited)
+
+    assert choose(client, VALID)["Location"] == "/cgu/"

@@ -134,3 +134,22 @@ def test_guardian_of_a_second_household_is_linked_to_their_existing_account():
     assert "camille.martin" in str(error.value)
     assert emails_to("Camille.Martin@example.fr") == []
     assert User.objects.count() == 1
+
+
+def test_invitation_leaves_from_the_no_reply_address_once_committed(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    guardian = GuardianFactory(email="camille.martin@example.fr")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_guardian(guardian=guardian)
+
+    [message] = mailoutbox
+    assert message.to == ["camille.martin@example.fr"]
+    assert message.from_email == "nepasrepondre@portail-famille.localhost"
+    assert "Votre identifiant : camille.martin" in message.body
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert "camille.martin" in html
+    [email] = emails_to("camille.martin@example.fr")
+    assert email.status == "sent"

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from tests.accounts.conftest import form_errors, is_logged_in, log_in, text_of
@@ -162,3 +163,35 @@ def test_logged_in_family_visiting_the_login_page_goes_to_its_dashboard(client, 
 
     assert response.status_code == 302
     assert response["Location"] == "/tableau-de-bord/"
+
+
+def test_login_gives_a_new_session_key(client, user):
+    client.get("/connexion/")
+    client.session.save()
+    anonymous_key = client.session.session_key
+
+    log_in(client, "camille.martin")
+
+    assert client.session.session_key != anonymous_key
+    assert not Session.objects.filter(session_key=anonymous_key).exists()
+
+
+def test_logout_deletes_the_session_on_the_server(client, user):
+    log_in(client, "camille.martin")
+    key = client.session.session_key
+
+    client.post("/deconnexion/")
+
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_failed_logins_differ_in_nothing_but_the_typed_identifier(user):
+    def failure(login):
+        client = Client()
+        response = log_in(client, login, "Pas-Le-Bon-1")
+        # The typed identifier is echoed back in the field, so the length differs with it.
+        varying = {"set-cookie", "content-length", "expires"}
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in varying}
+        return response.status_code, headers, sorted(response.cookies), text_of(response)
+
+    assert failure("camille.martin") == failure("personne.inconnue")

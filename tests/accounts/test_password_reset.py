@@ -242,3 +242,14 @@ def test_odd_input_gets_the_same_answer_and_never_an_error(client, user, login):
     if login.strip():
         assert answer(response) == reference
     assert not User.objects.exclude(pk=user.pk).exists()
+
+
+def test_forged_host_header_is_refused_and_links_always_point_to_the_portal(client, user):
+    response = client.post(RESET, {"login": "camille.martin"}, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert emails_to(user.email) == []
+
+    ask(client, "camille.martin")
+    [email] = emails_to(user.email, kind="password_reset")
+    assert "evil.example" not in email.body_text
+    assert "http://testserver/compte/lien/" in email.body_text

@@ -168,3 +168,31 @@ def test_password_set_with_the_argon2_hasher_is_an_argon2id_hash(settings):
     assert user.password.startswith("argon2$argon2id$")
     assert user.check_password("Soleil-Matin-42")
     assert make_password("x").startswith("argon2$argon2id$")
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "les enfants jouent au parc",  # spaces
+        "Crèche-Été-2025",  # accents
+        "Soleil 🌞 matin 42",  # emoji
+        "Ünïcødé-Pâssw0rd",
+    ],
+)
+def test_spaces_accents_and_emoji_are_welcome(password):
+    assert codes(password) == set()
+
+
+def test_long_password_is_never_truncated(client, settings, terms):
+    from tests.accounts.conftest import log_in
+    from tests.factories import make_family_guardian
+
+    settings.PASSWORD_HASHERS = production_settings.PASSWORD_HASHERS
+    password = "Un-Tres-Long-Mot-De-Passe-9 " * 3 + "x" * 16  # 100 characters
+    assert len(password) == 100
+    guardian = make_family_guardian(username="long", email="long@example.fr", password=password)
+
+    assert log_in(client, "long", password[:99]).status_code == 200
+    assert log_in(client, "long", password[:72]).status_code == 200
+    assert log_in(client, "long", password).status_code == 302
+    assert guardian.user.password.startswith("argon2$argon2id$")

@@ -8,9 +8,11 @@ import time_machine
 from portail.accounts.services import set_temporary_password
 from tests.accounts.conftest import (
     GATE_EXEMPT,
+    emails_to,
     errors_of,
     form_errors,
     is_logged_in,
+    link_path,
     log_in,
     portal_urls,
     text_of,
@@ -166,3 +168,18 @@ def test_wrong_password_after_expiry_gets_the_generic_message(client, user):
         response = log_in(client, "camille.martin", "Pas-Le-Bon-1")
 
     assert form_errors(response)[0].startswith("Identifiant ou mot de passe incorrect.")
+
+
+def test_expired_temporary_password_can_be_replaced_through_a_reset(client, user):
+    start = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        set_temporary_password(user=user)
+        traveller.move_to(start + dt.timedelta(days=8))
+
+        client.post("/mot-de-passe-oublie/", {"login": "camille.martin"})
+        [email] = emails_to(user.email, kind="password_reset")
+        client.get(link_path(email))
+        client.post("/compte/mot-de-passe/", {"new_password1": NEW, "new_password2": NEW})
+
+        assert log_in(client, "camille.martin", NEW).status_code == 302
+        assert is_logged_in(client)

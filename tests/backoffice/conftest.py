@@ -63,9 +63,7 @@ def loptiou():
 
 @pytest.fixture
 def administrator():
-    user = StaffUserFactory(
-        username="claire.fontaine", is_superuser=True, password=STAFF_PASSWORD
-    )
+    user = StaffUserFactory(username="claire.fontaine", is_superuser=True, password=STAFF_PASSWORD)
     add_device(user)
     return user
 

@@ -13,9 +13,7 @@ def invitations_to(address):
     return list(OutgoingEmail.objects.filter(to=address, kind="account_invitation"))
 
 
-def test_invite_button_emails_the_identifier_and_a_link_without_a_password(
-    staff_client, martin
-):
+def test_invite_button_emails_the_identifier_and_a_link_without_a_password(staff_client, martin):
     camille = martin.guardians.get(first_name="Camille")
     url = reverse("admin:households_guardian_invitation", args=[camille.pk])
 

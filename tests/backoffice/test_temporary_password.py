@@ -120,3 +120,41 @@ def test_temporary_password_only_answers_post(staff_client, martin):
     )
 
     assert response.status_code == 405
+
+
+def test_nursery_staff_cannot_take_over_an_account_of_another_nursery_by_its_email(
+    staff_client, martin, durand
+):
+    simon = durand.guardians.get()
+    simon.user = UserFactory(username="simon", email="simon@example.fr")
+    simon.save()
+    decoy = GuardianFactory(household=martin, first_name="Simon", email="SIMON@example.fr")
+
+    response = staff_client.post(
+        reverse("admin:households_guardian_temporary_password", args=[decoy.pk]),
+        {"confirmed": "yes"},
+        follow=True,
+    )
+
+    assert any("seul un administrateur" in message for message in messages_of(response))
+    simon.user.refresh_from_db()
+    assert not simon.user.must_change_password
+    decoy.refresh_from_db()
+    assert decoy.user is None
+
+
+def test_administrator_sets_a_temporary_password_for_a_guardian_of_two_households(
+    admin_client, martin, durand
+):
+    simon = durand.guardians.get()
+    simon.user = UserFactory(username="simon", email="simon@example.fr")
+    simon.save()
+    GuardianFactory(household=martin, user=simon.user, email="simon@example.fr")
+
+    response = admin_client.post(
+        reverse("admin:households_guardian_temporary_password", args=[simon.pk]),
+        {"confirmed": "yes"},
+    )
+
+    simon.user.refresh_from_db()
+    assert simon.user.check_password(shown_password(response))

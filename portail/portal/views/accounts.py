@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from portail.accounts import services as account_services
+from portail.accounts.backends import client_ip_address
 from portail.accounts.middleware import SESSION_STARTED_KEY, TERMS_ACCEPTED_KEY
 from portail.accounts.models import AccountLink
 from portail.accounts.validators import password_rule_descriptions
@@ -171,7 +172,7 @@ def terms_view(request):
     acceptance = request.user.terms_acceptances.filter(terms=terms).first()
     if request.method == "POST":
         account_services.accept_terms(
-            user=request.user, terms=terms, ip_address=request.META.get("REMOTE_ADDR")
+            user=request.user, terms=terms, ip_address=client_ip_address(request)
         )
         request.session[TERMS_ACCEPTED_KEY] = terms.version
         return redirect("portal:dashboard")

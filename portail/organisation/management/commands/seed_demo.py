@@ -43,14 +43,15 @@ TOWN = "Val-des-Tilleuls"
 POSTAL_CODE = "74990"
 HOUSEHOLD_COUNT = 20
 
+# Demo logins, printed on purpose: the demo is useless without them. Never a real account.
 DEMO_IDENTIFIER = "camille.martin"
-DEMO_PASSWORD = "Demo-Portail-2026"
+DEMO_PASSWORD = "Demo-Portail-2026"  # noqa: S105
 ADMIN_IDENTIFIER = "admin"
-ADMIN_PASSWORD = "Tilleuls-Gestion-2026"
+ADMIN_PASSWORD = "Tilleuls-Gestion-2026"  # noqa: S105
 # Fixed demo secrets (20 bytes each), so the printed secret never changes. Demo only.
 ADMIN_TOTP_KEY = b"portail-famille-demo".hex()
 NURSERY_STAFF_IDENTIFIER = "nadia.lefevre"
-NURSERY_STAFF_PASSWORD = "PicEtPlume-Creche-2026"
+NURSERY_STAFF_PASSWORD = "PicEtPlume-Creche-2026"  # noqa: S105
 NURSERY_STAFF_TOTP_KEY = b"pic-et-plume-demo-02".hex()
 
 ORGANISATION = {
@@ -180,7 +181,7 @@ class DemoData:
     so the same run always describes the same town."""
 
     def __init__(self, today: date):
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(SEED)  # noqa: S311 (made-up names, not secrets)
         self.today = today
         self.emails: set[str] = set()
 
@@ -441,9 +442,7 @@ class Command(BaseCommand):
 
     def seed_demo_family(self, data: HouseholdData, terms: TermsVersion):
         """Camille Martin's account, activated: password set and CGU accepted."""
-        camille = Guardian.objects.select_related("user").get(
-            reference=data.guardians[0].reference
-        )
+        camille = Guardian.objects.select_related("user").get(reference=data.guardians[0].reference)
         user = ensure_account(guardian=camille)
         restore_password(user, DEMO_PASSWORD)
         accept_terms(user=user, terms=terms, ip_address=None)
