@@ -53,7 +53,7 @@ def fill_from_parts(po: polib.POFile) -> int:
             key = entry.msgid
             value = known.get(key)
             plural = known.get(entry.msgid_plural)
-            if value and plural and not all(entry.msgstr_plural.values()):
+            if value and plural and (entry.fuzzy or not all(entry.msgstr_plural.values())):
                 entry.msgstr_plural = {0: value, 1: plural}
                 filled += 1
         elif entry.msgid in known and (not entry.msgstr or entry.fuzzy):

@@ -252,6 +252,8 @@ def set_temporary_password(*, user, set_by=None) -> str:
     )
     user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
     AccountLink.objects.filter(user=user).usable().update(revoked_at=timezone.now())
+    # Staff hand it over in person, often because the family was locked out.
+    forget_login_failures(user=user)
     return password
 
 

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -89,7 +90,11 @@ class TermsVersionAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"))
     def status(self, terms):
-        return gettext("Published") if terms.published_at else gettext("Draft")
+        if terms.published_at is None:
+            return gettext("Draft")
+        if terms.published_at > timezone.now():
+            return gettext("Scheduled")
+        return gettext("Published")
 
     @admin.display(description=_("acceptances"), ordering="acceptance_total")
     def acceptance_count(self, terms):
