@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "portail.nurseries",
     "portail.households",
     "portail.notifications",
+    "portail.jobs",
+    "portail.billing",
+    "portail.payments",
     "portail.portal",
     "portail.backoffice.apps.BackofficeConfig",
 ]

@@ -58,6 +58,22 @@ class Household(models.Model):
         verbose_name=_("reference nursery"),
         help_text=_("The nursery whose staff manage this household."),
     )
+    external_code = models.CharField(
+        _("family code"),
+        max_length=40,
+        blank=True,
+        help_text=_("The household's code in the billing software, used to import invoices."),
+    )
+    paperless_invoices = models.BooleanField(
+        _("paperless invoices"),
+        default=False,
+        help_text=_("« Adhésion à la facture en ligne »: no paper invoice is printed."),
+    )
+    share_invoices_with_all_guardians = models.BooleanField(
+        _("invoices shared with every guardian"),
+        default=True,
+        help_text=_("Otherwise only the payer sees and is notified of an invoice."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = HouseholdQuerySet.as_manager()
@@ -66,6 +82,13 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_code"],
+                condition=~models.Q(external_code=""),
+                name="household_external_code_unique",
+            )
+        ]
 
     def __str__(self):
         return self.name
