@@ -109,6 +109,9 @@ class NumberSequence(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.regie} {self.series} {self.year}: {self.last_number}"
+
 
 class InvoiceQuerySet(models.QuerySet):
     def for_household(self, household):
