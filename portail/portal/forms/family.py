@@ -18,6 +18,10 @@ class PasswordChangeForm(NewPasswordForm):
         "wrong_current_password": _("Your current password is not correct."),
     }
 
+    @property
+    def has_wrong_current_password(self) -> bool:
+        return self.has_error("current_password", code="wrong_current_password")
+
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]
         if not self.user.check_password(password):

@@ -1,7 +1,9 @@
 """The family's space: every query starts from the logged-in guardian's households."""
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -9,10 +11,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from portail.accounts import services as account_services
 from portail.accounts.validators import password_rule_descriptions
+from portail.billing.models import Invoice
 from portail.households.models import Child, Contact, Household
 
 from ..decorators import family_required
 from ..forms.family import PasswordChangeForm
+from .accounts import locked_out
 
 
 def _guardianships(user):
@@ -41,6 +45,7 @@ def dashboard(request):
     context = {
         "guardian": _guardianships(user)[0],
         "contact_count": Contact.objects.for_user(user).count(),
+        "unpaid_invoice_count": Invoice.objects.visible_to(user).unpaid().count(),
     }
     return render(request, "portal/family/dashboard.html", context)
 
@@ -99,6 +104,14 @@ def contact_detail(request, reference):
 def credentials(request):
     user = request.user
     form = PasswordChangeForm(request.POST or None, user=user)
+    if request.method == "POST" and not form.is_valid() and form.has_wrong_current_password:
+        # A wrong current password counts as a failed login (ASVS 2.2.1): whoever holds an
+        # open session cannot guess the password here without limit.
+        credentials = {"username": user.username}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            logout(request)
+            return locked_out(request, credentials=credentials)
     if request.method == "POST" and form.is_valid():
         account_services.change_password(user=user, password=form.cleaned_data["new_password1"])
         # Other sessions end with the old password hash; this one carries on.
