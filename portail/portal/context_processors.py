@@ -15,6 +15,7 @@ NAVIGATION = [
 
 # Pages that belong to a menu entry without being its own page.
 SECTIONS = {
+    "portal:dashboard": {"portal:invoices", "portal:invoice-detail", "portal:paperless"},
     "portal:my-space": {
         "portal:household",
         "portal:child-detail",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, family
+from .views import accounts, billing, family
 
 app_name = "portal"
 
@@ -31,4 +31,13 @@ urlpatterns = [
     path("edition-de-documents/", family.documents, name="documents"),
     path("menus-restauration/", family.menus, name="menus"),
     path("infos-pratiques/", family.practical_info, name="practical-info"),
+    # « MES FACTURES ».
+    path("mes-factures/", billing.invoices, name="invoices"),
+    path("mes-factures/facture-en-ligne/", billing.paperless, name="paperless"),
+    path("mes-factures/<uuid:reference>/", billing.invoice_detail, name="invoice-detail"),
+    path("mes-factures/<uuid:reference>/pdf/", billing.invoice_pdf, name="invoice-pdf"),
+    path(
+        "mes-factures/avoirs/<uuid:reference>/pdf/", billing.credit_note_pdf, name="credit-note-pdf"
+    ),
+    path("mes-factures/recus/<uuid:reference>/pdf/", billing.receipt_pdf, name="receipt-pdf"),
 ]

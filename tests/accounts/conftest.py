@@ -2,6 +2,7 @@
 
 import html
 import re
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -115,6 +116,11 @@ def portal_urls(guardian) -> dict[str, str]:
         "portal:account-link": {"token": token},
         "portal:child-detail": {"reference": child.reference},
         "portal:contact-detail": {"reference": contact.reference},
+        # Only the gates are checked: they answer before the view, any reference will do.
+        "portal:invoice-detail": {"reference": uuid.uuid4()},
+        "portal:invoice-pdf": {"reference": uuid.uuid4()},
+        "portal:credit-note-pdf": {"reference": uuid.uuid4()},
+        "portal:receipt-pdf": {"reference": uuid.uuid4()},
     }
     found = {}
     for pattern in urls.urlpatterns:

@@ -101,7 +101,10 @@ def test_dashboard_shows_the_seeds_tiles_with_honest_empty_states(family_client)
         None,
         "Dernières demandes Aucune demande pour le moment.",
     )
-    assert tiles["Mes factures"] == (None, "Mes factures Aucune facture pour le moment.")
+    assert tiles["Mes factures"] == (
+        reverse("portal:invoices"),
+        "Mes factures Vous avez 0 facture non réglée",
+    )
     assert tiles["Mes actualités"] == (None, "Mes actualités Aucune actualité pour le moment.")
     assert tiles["Édition de documents"] == (
         None,

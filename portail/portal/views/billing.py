@@ -1,0 +1,180 @@
+"""« MES FACTURES »: the invoices, credit notes and payments a guardian may see
+(``visible_to``: their own as payer, their households' when the household shares them), the
+stored PDFs, and « ADHÉSION À LA FACTURE/COMPTE EN LIGNE »."""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portail.billing.models import ZERO, CreditNote, Invoice
+from portail.households import services as household_services
+from portail.households.models import Household
+from portail.payments.models import Payment
+
+from ..decorators import family_required
+from ..forms.billing import PaperlessInvoicesForm
+
+logger = logging.getLogger(__name__)
+
+INVOICES_PER_PAGE = 24
+RECENT_PAYMENTS = 10
+
+
+def _visible_credit_notes(user):
+    """Credit notes on the invoices the person may see, and only those."""
+    return CreditNote.objects.filter(invoice__in=Invoice.objects.visible_to(user).values("pk"))
+
+
+def _available_credit(user) -> Decimal:
+    return _visible_credit_notes(user).aggregate(
+        available=Coalesce(
+            Sum(F("amount") - F("applied_amount") - F("used_amount") - F("refunded_amount")),
+            ZERO,
+        )
+    )["available"]
+
+
+@family_required
+def invoices(request):
+    user = request.user
+    visible = Invoice.objects.visible_to(user)
+    # Sorted by kind first so that each page lists its invoices grouped by kind; pk last
+    # keeps the pages stable.
+    listed = visible.select_related("kind").order_by(
+        "kind__position", "kind__label", "-period_on", "-issued_on", "-number", "-pk"
+    )
+    context = {
+        "page": Paginator(listed, INVOICES_PER_PAGE).get_page(request.GET.get("page")),
+        "unpaid_count": visible.unpaid().count(),
+        "available_credit": _available_credit(user),
+        "payments": Payment.objects.visible_to(user).order_by("-received_on", "-pk")[
+            :RECENT_PAYMENTS
+        ],
+    }
+    return render(request, "portal/billing/invoices.html", context)
+
+
+@dataclass
+class ChildLines:
+    """An invoice's lines for one child, with their subtotal."""
+
+    child_name: str
+    lines: list = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+
+def _lines_by_child(lines) -> list[ChildLines]:
+    """Lines grouped by child, in the invoice's order; lines for no child come last."""
+    groups: dict[str, ChildLines] = {}
+    for line in lines:
+        groups.setdefault(line.child_name, ChildLines(line.child_name)).lines.append(line)
+    return sorted(groups.values(), key=lambda group: group.child_name == "")
+
+
+@family_required
+def invoice_detail(request, reference):
+    invoice = get_object_or_404(
+        Invoice.objects.visible_to(request.user).select_related("kind", "regie", "payer"),
+        reference=reference,
+    )
+    context = {
+        "invoice": invoice,
+        "regie": invoice.regie,
+        "children": _lines_by_child(invoice.lines.all()),
+        "allocations": invoice.allocations.select_related("payment").order_by(
+            "payment__received_on", "payment__pk"
+        ),
+        "credit_notes": invoice.credit_notes.order_by("issued_on", "pk"),
+    }
+    return render(request, "portal/billing/invoice_detail.html", context)
+
+
+def _safe_filename(template: str, number: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in number)
+    return template % {"number": safe}
+
+
+def _stored_pdf(request, stored, *, filename, pending_message, back_url):
+    """The PDF exactly as it was stored when the document was issued: never rendered here.
+    Until the worker has stored it, the family reads that it is being prepared."""
+    if stored:
+        try:
+            return FileResponse(
+                stored.open("rb"),
+                as_attachment=True,
+                filename=filename,
+                content_type="application/pdf",
+            )
+        except FileNotFoundError:
+            # The row names a file the storage does not have: staff must look into it,
+            # the family gets the same answer as for a PDF not stored yet.
+            logger.error("Stored PDF missing from the storage: %s", stored.name)
+    context = {"pending_message": pending_message, "back_url": back_url}
+    return render(request, "portal/billing/pdf_pending.html", context)
+
+
+@family_required
+def invoice_pdf(request, reference):
+    invoice = get_object_or_404(Invoice.objects.visible_to(request.user), reference=reference)
+    return _stored_pdf(
+        request,
+        invoice.pdf,
+        filename=_safe_filename(_("invoice-%(number)s.pdf"), invoice.number),
+        pending_message=_("Your invoice is being prepared, please try again in a few moments."),
+        back_url=reverse("portal:invoice-detail", kwargs={"reference": invoice.reference}),
+    )
+
+
+@family_required
+def credit_note_pdf(request, reference):
+    note = get_object_or_404(
+        _visible_credit_notes(request.user).select_related("invoice"), reference=reference
+    )
+    return _stored_pdf(
+        request,
+        note.pdf,
+        filename=_safe_filename(_("credit-note-%(number)s.pdf"), note.number),
+        pending_message=_("Your credit note is being prepared, please try again in a few moments."),
+        back_url=reverse("portal:invoice-detail", kwargs={"reference": note.invoice.reference}),
+    )
+
+
+@family_required
+def receipt_pdf(request, reference):
+    payment = get_object_or_404(Payment.objects.visible_to(request.user), reference=reference)
+    return _stored_pdf(
+        request,
+        payment.receipt_pdf,
+        filename=_safe_filename(_("receipt-%(number)s.pdf"), payment.receipt_number),
+        pending_message=_("Your receipt is being prepared, please try again in a few moments."),
+        back_url=reverse("portal:invoices"),
+    )
+
+
+@family_required
+def paperless(request):
+    user = request.user
+    households = Household.objects.for_user(user).order_by("name", "pk")
+    form = PaperlessInvoicesForm(
+        request.POST if request.method == "POST" else None, households=households
+    )
+    if request.method == "POST" and form.is_valid():
+        for household, enabled in form.choices():
+            household_services.set_paperless_invoices(
+                household=household, enabled=enabled, changed_by=user
+            )
+        messages.success(request, _("Your choice has been saved."))
+        return redirect("portal:paperless")
+    return render(request, "portal/billing/paperless.html", {"form": form})
