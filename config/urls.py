@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     # The development outbox: always mounted, but its views answer 404 unless DEBUG is on.
     path("dev/", include("portail.notifications.urls")),
+    path("gestion/outils/", include("portail.backoffice.urls")),
     path("gestion/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("portail.portal.urls")),

@@ -251,7 +251,7 @@ class Invoice(models.Model):
         ]
 
     def __str__(self):
-        return self.number or _("Draft invoice")
+        return self.number or str(_("Draft invoice"))
 
     @property
     def amount_due(self) -> Decimal:

@@ -78,6 +78,7 @@ def create_draft_invoice(
     lines: Iterable[dict],
     created_by=None,
     external_reference: str = "",
+    due_on: date | None = None,
 ) -> Invoice:
     if kind.regie_id != regie.pk:
         raise BillingError(f"Le type « {kind} » n'appartient pas à la régie « {regie} ».")
@@ -91,6 +92,7 @@ def create_draft_invoice(
         period_on=period_on.replace(day=1),
         created_by=created_by,
         external_reference=external_reference,
+        due_on=due_on,
     )
     return _set_lines(invoice, lines)
 
@@ -201,7 +203,11 @@ def store_invoice_pdf(*, invoice_id: int) -> Invoice:
     from . import pdf
 
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("regie", "kind", "household", "payer__user")
+            .get(pk=invoice_id)
+        )
         if invoice.pdf or invoice.status == Invoice.Status.DRAFT:
             return invoice
         content = pdf.render_invoice(invoice)
@@ -308,7 +314,11 @@ def store_credit_note_pdf(*, credit_note_id: int) -> CreditNote:
     from . import pdf
 
     with transaction.atomic():
-        note = CreditNote.objects.select_for_update().get(pk=credit_note_id)
+        note = (
+            CreditNote.objects.select_for_update(of=("self",))
+            .select_related("regie", "invoice__kind", "household", "payer__user")
+            .get(pk=credit_note_id)
+        )
         if note.pdf:
             return note
         content = pdf.render_credit_note(note)

@@ -157,7 +157,11 @@ def store_receipt_pdf(*, payment_id: int) -> Payment:
     from portail.billing import pdf
 
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("regie", "household", "payer__user")
+            .get(pk=payment_id)
+        )
         if payment.receipt_pdf:
             return payment
         content = pdf.render_receipt(payment)

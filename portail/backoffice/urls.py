@@ -1,0 +1,25 @@
+"""Staff tools outside the model admin, at /gestion/outils/. Every view goes through
+``admin.site.admin_view``: staff with a verified second factor, else the staff login."""
+
+from django.contrib import admin
+from django.urls import path
+
+from .views import exports, imports, jobs
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("taches/", admin.site.admin_view(jobs.job_list), name="job-list"),
+    path("taches/<uuid:reference>/", admin.site.admin_view(jobs.job_detail), name="job-detail"),
+    path(
+        "taches/<uuid:reference>/fichier/",
+        admin.site.admin_view(jobs.job_download),
+        name="job-download",
+    ),
+    path(
+        "import-factures/",
+        admin.site.admin_view(imports.invoice_import),
+        name="invoice-import",
+    ),
+    path("export/", admin.site.admin_view(exports.accounting_export), name="accounting-export"),
+]
