@@ -13,7 +13,8 @@ administrators by ``AdministratorOnlyMixin``.
 
 from django.db.models import Q
 
-from portail.households.models import Child, Household, HouseholdChild
+from portail.billing.models import Invoice
+from portail.households.models import Child, Guardian, Household, HouseholdChild
 from portail.nurseries.models import Nursery
 
 
@@ -151,3 +152,26 @@ class StaffScopedInlineMixin(StaffScopeMixin):
 
     def scope_queryset(self, queryset, user):
         return scoped_to_households(queryset, user)
+
+
+# --- Billing: invoices, payments and credit notes follow their household -------------------
+# Administrators see and do everything, including régies and invoice kinds (which use
+# AdministratorOnlyMixin); nursery staff see the invoices, payments and credit notes of their
+# households, create drafts and record counter payments for them.
+
+
+def invoices_for(user):
+    """The invoices this member of staff may see (``Invoice.objects.for_staff``), as a
+    ``pk__in`` filter so that a list keeps its ordering and joins without DISTINCT."""
+    if is_administrator(user):
+        return Invoice.objects.all()
+    if not is_nursery_staff(user):
+        return Invoice.objects.none()
+    return Invoice.objects.filter(pk__in=Invoice.objects.for_staff(user).values("pk"))
+
+
+def guardians_for(user):
+    """The guardians of the staff member's households (payers they may pick)."""
+    if is_administrator(user):
+        return Guardian.objects.all()
+    return Guardian.objects.filter(household__in=households_for(user).values("pk"))

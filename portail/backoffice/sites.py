@@ -74,6 +74,9 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
 # names come from their AppConfig; third-party ones get theirs here.
 APP_ORDER = [
     "households",
+    "billing",
+    "payments",
+    "jobs",
     "nurseries",
     "accounts",
     "otp_totp",

@@ -117,6 +117,26 @@ class AccountStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PaperInvoicesFilter(admin.SimpleListFilter):
+    """Who still needs invoices on paper (not opted in to online invoices)."""
+
+    title = _("paper invoice")
+    parameter_name = "paper"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", _("Paper invoice (to print and post)")),
+            ("no", _("Online invoices only")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(paperless_invoices=False)
+        if self.value() == "no":
+            return queryset.filter(paperless_invoices=True)
+        return queryset
+
+
 class GuardianInline(StaffScopedInlineMixin, admin.StackedInline):
     model = Guardian
     extra = 0
@@ -188,10 +208,11 @@ class ContactInline(StaffScopedInlineMixin, admin.TabularInline):
 @admin.register(Household)
 class HouseholdAdmin(StaffScopeMixin, admin.ModelAdmin):
     list_display = ["name", "nursery", "guardian_names", "child_names", "city"]
-    list_filter = [("nursery", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [("nursery", admin.RelatedOnlyFieldListFilter), PaperInvoicesFilter]
     list_select_related = ["nursery"]
     search_fields = [
         "name",
+        "external_code",
         "guardians__first_name",
         "guardians__last_name",
         "guardians__email",
@@ -202,9 +223,33 @@ class HouseholdAdmin(StaffScopeMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "nursery"]}),
         (_("Address"), {"fields": ["address_line1", "address_line2", ("postal_code", "city")]}),
+        (
+            _("Invoices"),
+            {
+                "fields": [
+                    "external_code",
+                    "paperless_invoices",
+                    "share_invoices_with_all_guardians",
+                ]
+            },
+        ),
     ]
+    readonly_fields = ["billing"]
     inlines = [GuardianInline, HouseholdChildInline, ContactInline]
     actions = ["send_invitations"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, (_("Balance, invoices and payments"), {"fields": ["billing"]})]
+
+    @admin.display(description=_("billing"))
+    def billing(self, household):
+        from portail.billing.admin import household_billing_panel
+
+        # Safe HTML rendered by a template, which escapes what it shows.
+        return household_billing_panel(household)
 
     def scope_queryset(self, queryset, user):
         return queryset.filter(pk__in=households_for(user).values("pk"))
