@@ -49,3 +49,11 @@ def test_nursery_staff_cannot_see_or_change_regies_and_kinds(staff_client, regie
     assert set(statuses.values()) <= {302, 403}, statuses
     regie.refresh_from_db()
     assert regie.name == "Régie Petite Enfance"
+
+
+def test_the_back_office_home_links_to_the_tools(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    html = response.content.decode()
+    assert "Outils" in html
+    for name in ["backoffice:invoice-import", "backoffice:accounting-export", "backoffice:job-list"]:
+        assert f'href="{reverse(name)}"' in html
