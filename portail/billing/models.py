@@ -119,26 +119,28 @@ class InvoiceQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Invoices a family member may see: their own as payer, and their households'
-        when the household shares invoices with all its guardians. Never drafts."""
-        return (
-            self.exclude(status=Invoice.Status.DRAFT)
-            .filter(
-                Q(payer__user=user)
-                | Q(
-                    household__guardians__user=user,
-                    household__share_invoices_with_all_guardians=True,
-                )
-            )
-            .distinct()
+        when the household shares invoices with all its guardians. Never drafts.
+
+        Two indexed IN (subquery) tests rather than joins: no duplicate rows to remove with
+        DISTINCT, and PostgreSQL reads only the household's invoices out of millions."""
+        from portail.households.models import Guardian, Household
+
+        own = Guardian.objects.filter(user=user).values("pk")
+        shared = Household.objects.filter(
+            guardians__user=user, share_invoices_with_all_guardians=True
+        ).values("pk")
+        return self.exclude(status=Invoice.Status.DRAFT).filter(
+            Q(payer__in=own) | Q(household__in=shared)
         )
 
     def for_staff(self, user):
+        """The invoices of the households this member of staff may see (no join, so no
+        duplicates and no DISTINCT over a large table)."""
         if user.is_superuser:
             return self
-        nurseries = user.nurseries.all()
-        return self.filter(
-            Q(household__nursery__in=nurseries) | Q(household__children__nursery__in=nurseries)
-        ).distinct()
+        from portail.households.models import Household
+
+        return self.filter(household__in=Household.objects.for_staff(user).values("pk"))
 
     def issued(self):
         return self.exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.CANCELLED])

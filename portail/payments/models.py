@@ -36,10 +36,15 @@ class PaymentQuerySet(models.QuerySet):
         return self.filter(household=household)
 
     def visible_to(self, user):
-        return self.filter(
-            Q(payer__user=user)
-            | Q(household__guardians__user=user, household__share_invoices_with_all_guardians=True)
-        ).distinct()
+        """Same rule as ``Invoice.objects.visible_to``: as payer, or the household's when it
+        shares invoices with all its guardians."""
+        from portail.households.models import Guardian, Household
+
+        own = Guardian.objects.filter(user=user).values("pk")
+        shared = Household.objects.filter(
+            guardians__user=user, share_invoices_with_all_guardians=True
+        ).values("pk")
+        return self.filter(Q(payer__in=own) | Q(household__in=shared))
 
 
 class Payment(models.Model):
