@@ -1,5 +1,6 @@
 """Seed a fictional town for the demo: Val-des-Tilleuls, two nurseries, twenty households,
-one demo family whose activation is done and two staff accounts with their second factor.
+one demo family whose activation is done, two staff accounts with their second factor, and
+the régie with a few months of invoices, payments and a credit note (``_demo_invoices``).
 
 Idempotent: rows are found by fixed references and created only when missing, so running it
 again changes nothing (edits made in the back office are kept); the demo logins alone are
@@ -34,6 +35,8 @@ from portail.households.models import (
 from portail.nurseries.models import Nursery
 from portail.organisation.models import Organisation, TermsVersion
 from portail.organisation.services import draft_terms_version, publish_terms
+
+from ._demo_invoices import seed_family_codes, seed_invoices, seed_regie
 
 User = get_user_model()
 
@@ -359,8 +362,8 @@ class DemoData:
 
 class Command(BaseCommand):
     help = (
-        "Seed the demo town (Val-des-Tilleuls): nurseries, households, a demo family and staff "
-        "accounts, then print their logins. Safe to run again."
+        "Seed the demo town (Val-des-Tilleuls): nurseries, households, a demo family, staff "
+        "accounts and the régie's invoices, then print the logins. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -371,9 +374,9 @@ class Command(BaseCommand):
             self.seed_organisation()
             terms = self.seed_terms()
             nurseries = [self.seed_nursery(data) for data in NURSERIES]
-            households = DemoData(timezone.localdate()).households(nurseries)
-            for data in households:
-                self.seed_household(data)
+            today = timezone.localdate()
+            households = DemoData(today).households(nurseries)
+            rows = [self.seed_household(data) for data in households]
             family_user = self.seed_demo_family(households[0], terms)
             self.seed_pending_invitation(households[1])
             admin = self.seed_staff(
@@ -393,6 +396,14 @@ class Command(BaseCommand):
                 is_superuser=False,
             )
             nurseries[0].staff.add(nursery_staff)
+            seed_family_codes(rows)
+            seed_invoices(
+                regie=seed_regie(),
+                households=rows,
+                payer=family_user.guardianships.get(household=rows[0]),
+                today=today,
+                staff=admin,
+            )
         if not quiet:
             self.print_logins(family_user, admin, nursery_staff, nurseries[0])
 

@@ -1,0 +1,71 @@
+"""The benchmarks still run: each one at a tiny scale, so that they do not rot between the
+runs whose figures go to docs/benchmarks.md."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench import invoices_page, issue_invoices
+from bench._setup import RESULTS_FILE, ROOT, percentile
+
+
+def test_issuing_benchmark_times_every_stage_and_leaves_pdfs_and_emails():
+    stages = issue_invoices.run(households=3, processes=1)
+
+    assert [stage.name.split(" ")[0] for stage in stages] == ["Drafts", "Issue", "PDFs", "E-mails"]
+    assert all(stage.count == 3 for stage in stages)
+    report = issue_invoices.report(stages)
+    assert "| **Whole run** | 3 |" in report
+    assert "Target: the whole run in 60 s or less" in report
+
+
+def test_invoices_page_benchmark_measures_the_page_for_1_and_many_invoices():
+    result = invoices_page.run(invoices=60, requests=3, household_invoices=8)
+
+    assert result["invoices"] == 60
+    for family in ("one", "many"):
+        page = result[family]
+        assert page["queries"] > 0
+        assert 0 < page["p50"] <= page["p95"] <= page["max"]
+    assert "| 8 invoices |" in invoices_page.report(result)
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [float(value) for value in range(1, 101)]
+
+    assert percentile(values, 0.50) == 50
+    assert percentile(values, 0.95) == 95
+    assert percentile([7.0], 0.95) == 7
+
+
+@pytest.mark.parametrize(
+    ("script", "arguments", "expected"),
+    [
+        ("issue_invoices.py", ["--households", "2"], "| **Whole run** | 2 |"),
+        (
+            "invoices_page.py",
+            ["--invoices", "20", "--requests", "2", "--household-invoices", "4"],
+            "| 4 invoices |",
+        ),
+    ],
+)
+def test_script_runs_on_a_throwaway_database_and_leaves_the_docs_alone(script, arguments, expected):
+    before = RESULTS_FILE.read_text(encoding="utf-8")
+
+    finished = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, f"bench/{script}", *arguments, "--no-append"],
+        cwd=ROOT,
+        # SQLite whatever the suite runs on: a PostgreSQL database to create and migrate
+        # would double the time; the in-process tests above run on the suite's database.
+        env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert expected in finished.stdout
+    assert RESULTS_FILE.read_text(encoding="utf-8") == before
