@@ -53,12 +53,14 @@ def test_seed_demo_prints_the_logins():
         "Personnel (http://testserver/gestion/)",
         "Identifiant : admin",
         "Mot de passe : Tilleuls-Gestion-2026",
-        f"Code TOTP : python manage.py totp_code admin   (secret : {secret})",
+        f"Code TOTP : DEBUG=1 .venv/bin/python manage.py totp_code admin   (secret : {secret})",
     ]
     assert lines[7] == "Personnel de la structure Pic et Plume (http://testserver/gestion/)"
     assert lines[8] == "Identifiant : nadia.lefevre"
     assert lines[9].startswith("Mot de passe : ")
-    assert lines[10].startswith("Code TOTP : python manage.py totp_code nadia.lefevre")
+    assert lines[10].startswith(
+        "Code TOTP : DEBUG=1 .venv/bin/python manage.py totp_code nadia.lefevre"
+    )
     assert lines[-1] == "E-mails : http://testserver/dev/outbox/"
 
 

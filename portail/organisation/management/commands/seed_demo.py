@@ -515,8 +515,9 @@ class Command(BaseCommand):
         return [
             _("Identifier: {identifier}").format(identifier=user.username),
             _("Password: {password}").format(password=password),
-            _("TOTP code: python manage.py totp_code {identifier}   (secret: {secret})").format(
-                identifier=user.username, secret=secret
+            _("TOTP code: {command}   (secret: {secret})").format(
+                command=f"DEBUG=1 .venv/bin/python manage.py totp_code {user.username}",
+                secret=secret,
             ),
         ]
 
