@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "portail.jobs",
     "portail.billing",
     "portail.payments",
+    "portail.payfip_simulator",
     "portail.portal",
     "portail.backoffice.apps.BackofficeConfig",
 ]
@@ -202,6 +203,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
 # The /dev/outbox/ page answers only when DEBUG is on too (portail/notifications/views.py).
 OUTBOX_PAGE_ENABLED = env_bool("OUTBOX_PAGE_ENABLED", True)
+
+# --- PayFiP simulator (portail/payfip_simulator) -------------------------------------------
+# A local stand-in for the DGFiP's payment service, mounted at /payfip-simulateur/. Never on in
+# production: `manage.py check` warns when it is on without DEBUG, `check --deploy` fails.
+PAYFIP_SIMULATOR_ENABLED = env_bool("PAYFIP_SIMULATOR_ENABLED", DEBUG)
+# The simulator records payments but never notifies the portal (to test the reconciliation).
+PAYFIP_SIMULATOR_DROP_NOTIFICATIONS = env_bool("PAYFIP_SIMULATOR_DROP_NOTIFICATIONS", False)
+
+# --- PayFiP (portail/payments/payfip.py, through eopayment's payfip_ws) ---------------------
+# The DGFiP's addresses by default; the simulator's when it is on (the demo).
+_PAYFIP_BASE = (
+    SITE_URL + "/payfip-simulateur" if PAYFIP_SIMULATOR_ENABLED else "https://www.payfip.gouv.fr"
+)
+PAYFIP_WSDL_URL = env_str("PAYFIP_WSDL_URL", "")  # empty: the WSDL shipped with eopayment
+PAYFIP_ENDPOINT_URL = env_str("PAYFIP_ENDPOINT_URL", _PAYFIP_BASE + "/tpa/services/securite")
+PAYFIP_PAYMENT_URL = env_str("PAYFIP_PAYMENT_URL", _PAYFIP_BASE + "/tpa/paiementws.web")
+PAYFIP_TIMEOUT = env_int("PAYFIP_TIMEOUT", 15)  # seconds, for each SOAP call
 
 # --- Background tasks --------------------------------------------------------------------
 TASKS = {

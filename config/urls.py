@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -9,5 +10,8 @@ urlpatterns = [
     path("gestion/outils/", include("portail.backoffice.urls")),
     path("gestion/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("", include("portail.portal.urls")),
 ]
+if settings.PAYFIP_SIMULATOR_ENABLED:
+    # A stand-in for PayFiP, for the demo and the tests: never in production (see its docstring).
+    urlpatterns.append(path("payfip-simulateur/", include("portail.payfip_simulator.urls")))
+urlpatterns.append(path("", include("portail.portal.urls")))

@@ -9,7 +9,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +58,30 @@ class Regie(models.Model):
     )
     payment_instructions = models.TextField(_("how to pay at the régie"), blank=True)
 
+    class PayFiPMode(models.TextChoices):
+        TEST = "T", _("test")
+        ACTIVATION = "X", _("activation")
+        PRODUCTION = "W", _("production")
+
+    payfip_client_number = models.CharField(
+        _("PayFiP client number"),
+        max_length=6,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[0-9]{6}$", _("The PayFiP client number has exactly 6 digits."))
+        ],
+        help_text=_("The 6-digit number (numcli) given by the DGFiP; empty: no online payment."),
+    )
+    payfip_mode = models.CharField(
+        _("PayFiP mode"),
+        max_length=1,
+        choices=PayFiPMode.choices,
+        default=PayFiPMode.TEST,
+        help_text=_(
+            "Test (T), then activation (X), then production (W), as agreed with the DGFiP."
+        ),
+    )
+
     class Meta:
         verbose_name = _("régie")
         verbose_name_plural = _("régies")
@@ -65,6 +89,11 @@ class Regie(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def has_payfip(self) -> bool:
+        """Whether families can pay this régie's invoices online with PayFiP."""
+        return self.accepts_card_online and len(self.payfip_client_number) == 6
 
 
 class InvoiceKind(models.Model):
@@ -113,24 +142,37 @@ class NumberSequence(models.Model):
         return f"{self.regie} {self.series} {self.year}: {self.last_number}"
 
 
+def family_scope_ids(user) -> tuple[list[int], list[int]]:
+    """The person's guardian ids, and the ids of their households that share invoices with
+    every guardian: one small indexed query. Filtering the big tables with these plain lists
+    lets PostgreSQL use the payer and household indexes; an OR of two IN (subquery) made it
+    scan a million invoices (docs/benchmarks.md)."""
+    from portail.households.models import Guardian
+
+    cached = getattr(user, "_family_scope_ids", None)
+    if cached is not None:  # once per request: the user object lives as long as the request
+        return cached
+    own, shared = [], []
+    for pk, household_id, shares in Guardian.objects.filter(user=user).values_list(
+        "pk", "household_id", "household__share_invoices_with_all_guardians"
+    ):
+        own.append(pk)
+        if shares:
+            shared.append(household_id)
+    user._family_scope_ids = (own, shared)
+    return own, shared
+
+
 class InvoiceQuerySet(models.QuerySet):
     def for_household(self, household):
         return self.filter(household=household)
 
     def visible_to(self, user):
         """Invoices a family member may see: their own as payer, and their households'
-        when the household shares invoices with all its guardians. Never drafts.
-
-        Two indexed IN (subquery) tests rather than joins: no duplicate rows to remove with
-        DISTINCT, and PostgreSQL reads only the household's invoices out of millions."""
-        from portail.households.models import Guardian, Household
-
-        own = Guardian.objects.filter(user=user).values("pk")
-        shared = Household.objects.filter(
-            guardians__user=user, share_invoices_with_all_guardians=True
-        ).values("pk")
+        when the household shares invoices with all its guardians. Never drafts."""
+        own, shared = family_scope_ids(user)
         return self.exclude(status=Invoice.Status.DRAFT).filter(
-            Q(payer__in=own) | Q(household__in=shared)
+            Q(payer_id__in=own) | Q(household_id__in=shared)
         )
 
     def for_staff(self, user):

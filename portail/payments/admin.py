@@ -33,7 +33,7 @@ from portail.billing.models import Regie
 from portail.billing.services import BillingError
 from portail.lib.money import format_euros
 
-from .models import Payment, PaymentMethod
+from .models import OnlinePayment, Payment, PaymentMethod
 from .services import record_payment
 
 # Summaries shown and not confirmed yet, per session; older ones are forgotten.
@@ -349,3 +349,70 @@ class PaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
             ),
         )
         return HttpResponseRedirect(change_url(payment))
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
+    """Every online payment attempt, with its status and PayFiP's data: read-only, since
+    only PayFiP's answers change them."""
+
+    list_display = [
+        "created_at",
+        "invoice",
+        "amount_in_euros",
+        "status",
+        "bank_status",
+        "idop",
+        "numauto_shown",
+        "payment",
+        "error",
+        "regie",
+    ]
+    list_filter = ["status", RegieFilter, ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["invoice", "payment", "regie"]
+    date_hierarchy = "created_at"
+    search_fields = ["=idop", "=invoice__number", "=refdet", "invoice__household__name"]
+    search_help_text = _("Search by idop, invoice number, debt reference or household.")
+    fields = [
+        "reference",
+        "invoice",
+        "regie",
+        "started_by",
+        "amount",
+        "email",
+        "refdet",
+        "exer",
+        "mode",
+        "idop",
+        "status",
+        "bank_status",
+        "bank_data",
+        "error",
+        "holds_invoice",
+        "payment",
+        "created_at",
+        "checked_at",
+        "finished_at",
+        "notified_at",
+    ]
+    readonly_fields = fields
+
+    def scope_queryset(self, queryset, user):
+        return queryset.filter(invoice__in=invoices_for(user).values("pk"))
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_in_euros(self, online_payment):
+        return euros(online_payment.amount)
+
+    @admin.display(description=_("authorisation number"))
+    def numauto_shown(self, online_payment):
+        return online_payment.numauto or "—"

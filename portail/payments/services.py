@@ -1,14 +1,18 @@
 """Every write about money received: counter payments, credit used, refunds."""
 
 import hashlib
+import logging
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portail.billing.models import ZERO, CreditNote, Invoice, NumberSequence
 from portail.billing.services import (
@@ -18,8 +22,12 @@ from portail.billing.services import (
     set_invoice_status,
     take_numbers,
 )
+from portail.lib.money import format_euros
 
-from .models import Payment, PaymentAllocation, PaymentMethod
+from . import payfip
+from .models import OnlinePayment, Payment, PaymentAllocation, PaymentMethod
+
+logger = logging.getLogger(__name__)
 
 
 def _allocate(payment: Payment, invoices: list[Invoice]) -> None:
@@ -172,3 +180,331 @@ def store_receipt_pdf(*, payment_id: int) -> Payment:
         payment.receipt_sha256 = hashlib.sha256(content).hexdigest()
         payment.save(update_fields=["receipt_pdf", "receipt_sha256"])
         return payment
+
+
+# --- Online payment (PayFiP) -------------------------------------------------------------
+#
+# An attempt (OnlinePayment) is written before PayFiP is asked for an idop, so nothing is
+# ever « in progress » without a trace. Its result always comes from PayFiP itself
+# (recupererDetailPaiementSecurise), whoever brings the news: the notification, the family's
+# return, or the reconciliation pass. Results are applied under a lock on the invoice then the
+# attempt, and a paid attempt points to its Payment through a one-to-one link, so the same
+# result applied twice, or ten times at once, records one payment.
+
+RECONCILE_FROM = timedelta(minutes=5)
+RECONCILE_UNTIL = timedelta(hours=3)
+
+
+class OnlinePaymentError(Exception):
+    """Why an online payment cannot start, in a sentence for the family."""
+
+
+class OnlinePaymentInProgress(OnlinePaymentError):
+    def __init__(self, message: str, online_payment: OnlinePayment | None = None):
+        super().__init__(message)
+        self.online_payment = online_payment
+
+
+def _absolute(name: str, reference) -> str:
+    return settings.SITE_URL + reverse(name, kwargs={"reference": reference})
+
+
+def _payer_email(invoice: Invoice, user) -> str:
+    payer = invoice.payer
+    for email in (payer.email, payer.user.email if payer.user_id else "", user.email):
+        email = (email or "").strip()
+        if "@" in email and 6 <= len(email) <= 80:
+            return email
+    return ""
+
+
+def _subject(invoice: Invoice) -> str:
+    return gettext("Invoice {number} {kind}").format(number=invoice.number, kind=invoice.kind.label)
+
+
+def _release_stale_attempts(invoice: Invoice) -> None:
+    """Attempts holding the invoice whose idop can no longer open PayFiP's page are asked
+    about once more; those PayFiP still calls « waiting » let a new attempt start (they stay
+    checked by the reconciliation until PayFiP gives their result)."""
+    stale_before = timezone.now() - timedelta(minutes=payfip.IDOP_LIFETIME_MINUTES)
+    for attempt in OnlinePayment.objects.filter(
+        invoice=invoice,
+        status__in=OnlinePayment.RUNNING,
+        holds_invoice=True,
+        created_at__lte=stale_before,
+    ):
+        refresh_online_payment(online_payment=attempt)
+    OnlinePayment.objects.filter(
+        invoice=invoice,
+        status__in=OnlinePayment.RUNNING,
+        holds_invoice=True,
+        created_at__lte=stale_before,
+    ).update(holds_invoice=False)
+
+
+def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
+    """Open a PayFiP payment of what is left to pay on the invoice. Returns the attempt with
+    ``payment_url``, the PayFiP page to send the family to. Raises OnlinePaymentError
+    (nothing is recorded but the failed attempt) when it cannot start."""
+    _release_stale_attempts(invoice)
+    with transaction.atomic():
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("regie", "kind", "payer__user")
+            .get(pk=invoice.pk)
+        )
+        regie = locked.regie
+        if not locked.is_payable:
+            raise OnlinePaymentError(gettext("This invoice has nothing left to pay."))
+        if not regie.has_payfip:
+            raise OnlinePaymentError(gettext("Online payment is not available for this invoice."))
+        amount = locked.amount_due
+        if not payfip.is_amount_accepted(amount):
+            raise OnlinePaymentError(
+                gettext(
+                    "PayFiP accepts payments from {minimum} to {maximum}: please use another way "
+                    "to pay this invoice."
+                ).format(
+                    minimum=format_euros(payfip.MINIMAL_AMOUNT),
+                    maximum=format_euros(payfip.MAXIMAL_AMOUNT - CENT),
+                )
+            )
+        email = _payer_email(locked, user)
+        if not email:
+            raise OnlinePaymentError(
+                gettext(
+                    "PayFiP needs an e-mail address to send you its receipt: please add one to "
+                    "your account first."
+                )
+            )
+        running = (
+            OnlinePayment.objects.filter(
+                invoice=locked, status__in=OnlinePayment.RUNNING, holds_invoice=True
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if running is not None:
+            raise OnlinePaymentInProgress(
+                gettext(
+                    "A payment of this invoice is already in progress. Please wait for its "
+                    "result before trying again."
+                ),
+                running,
+            )
+        try:
+            with transaction.atomic():
+                attempt = OnlinePayment.objects.create(
+                    invoice=locked,
+                    regie=regie,
+                    started_by=user,
+                    amount=amount,
+                    email=email,
+                    refdet=payfip.refdet_for(locked.number),
+                    exer=str(locked.issued_on.year),
+                    mode=regie.payfip_mode,
+                )
+        except IntegrityError as error:
+            raise OnlinePaymentInProgress(
+                gettext(
+                    "A payment of this invoice is already in progress. Please wait for its "
+                    "result before trying again."
+                )
+            ) from error
+    try:
+        created = payfip.create_payment(
+            regie=regie,
+            amount=attempt.amount,
+            email=attempt.email,
+            refdet=attempt.refdet,
+            exer=attempt.exer,
+            subject=_subject(locked),
+            return_url=_absolute("portal:online-payment-return", attempt.reference),
+            notification_url=_absolute("portal:payfip-notification", attempt.reference),
+        )
+    except payfip.PayFiPUnavailable as error:
+        logger.warning("PayFiP refused to create payment %s: %s", attempt.reference, error)
+        OnlinePayment.objects.filter(pk=attempt.pk).update(
+            status=OnlinePayment.Status.ERROR,
+            error=f"{error.code}: {error.message}"[:300],
+            finished_at=timezone.now(),
+        )
+        raise OnlinePaymentError(
+            gettext(
+                "The PayFiP payment service cannot be reached right now, and nothing has been "
+                "paid. Please try again in a few minutes, or use another way to pay."
+            )
+        ) from error
+    OnlinePayment.objects.filter(pk=attempt.pk).update(
+        idop=created.idop, status=OnlinePayment.Status.WAITING
+    )
+    attempt.refresh_from_db()
+    attempt.payment_url = created.payment_url
+    return attempt
+
+
+def _anomaly(attempt: OnlinePayment, result: payfip.Result) -> str:
+    """What PayFiP's result says that does not match the attempt (PayFiP does not check it
+    for us): the amount, the debt reference, the client number, the mode."""
+    data = result.bank_data
+    problems = []
+    if result.amount != attempt.amount:
+        problems.append(f"montant {data.get('montant')} != {payfip.to_cents(attempt.amount)}")
+    if data.get("refdet") and data["refdet"] != attempt.refdet:
+        problems.append(f"refdet {data['refdet']} != {attempt.refdet}")
+    if data.get("numcli") and data["numcli"] != attempt.regie.payfip_client_number:
+        problems.append(f"numcli {data['numcli']}")
+    if data.get("saisie") and data["saisie"] != attempt.mode:
+        problems.append(f"saisie {data['saisie']} != {attempt.mode}")
+    return "; ".join(problems)
+
+
+def apply_online_payment_result(*, online_payment_id: int, result: payfip.Result) -> OnlinePayment:
+    """Apply what PayFiP said about an attempt. Idempotent: a result already applied changes
+    nothing; a payment is recorded once, whatever the number of concurrent callers."""
+    invoice_id = OnlinePayment.objects.values_list("invoice_id", flat=True).get(
+        pk=online_payment_id
+    )
+    with transaction.atomic():
+        # Invoice first, then the attempt: the same order as record_payment and
+        # start_online_payment, so concurrent callers queue instead of deadlocking.
+        Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+        attempt = (
+            OnlinePayment.objects.select_for_update(of=("self",))
+            .select_related("regie", "invoice__payer")
+            .get(pk=online_payment_id)
+        )
+        now = timezone.now()
+        attempt.checked_at = now
+        fields = ["checked_at"]
+        late_success = (
+            result.status == OnlinePayment.Status.PAID
+            and attempt.payment_id is None
+            and attempt.status != OnlinePayment.Status.ERROR
+        )
+        if not attempt.is_running and not late_success:
+            attempt.save(update_fields=fields)
+            return attempt
+        if result.status == OnlinePayment.Status.WAITING:
+            attempt.bank_status = result.bank_status
+            attempt.save(update_fields=[*fields, "bank_status"])
+            return attempt
+        if not attempt.is_running:
+            # PAY-08: PayFiP took the money after the attempt was closed; never ignore it.
+            logger.error(
+                "Late PayFiP success on closed attempt %s (%s)", attempt.reference, attempt.status
+            )
+        attempt.bank_status = result.bank_status
+        attempt.bank_data = result.bank_data
+        attempt.finished_at = now
+        fields += ["bank_status", "bank_data", "finished_at", "status"]
+        status = result.status
+        if status == OnlinePayment.Status.PAID:
+            anomaly = _anomaly(attempt, result)
+            if anomaly:
+                logger.error(
+                    "PayFiP result does not match attempt %s: %s", attempt.reference, anomaly
+                )
+                attempt.status = OnlinePayment.Status.ERROR
+                attempt.error = f"Anomalie de paiement : {anomaly}"[:300]
+                attempt.save(update_fields=[*fields, "error"])
+                return attempt
+            if attempt.invoice.amount_due < attempt.amount:
+                # PAY-06: another payment settled the invoice meanwhile (two attempts both
+                # paid). The money is recorded all the same, as an overpayment to refund.
+                logger.error(
+                    "Online payment %s paid on invoice %s already settled: refund needed",
+                    attempt.reference,
+                    attempt.invoice.number,
+                )
+                attempt.error = "Facture déjà réglée : trop-perçu à rembourser à la famille."
+                fields.append("error")
+            paid_at = result.paid_at or now
+            payment = record_payment(
+                regie=attempt.regie,
+                payer=attempt.invoice.payer,
+                method=PaymentMethod.CARD_ONLINE,
+                amount=attempt.amount,
+                received_on=timezone.localdate(paid_at),
+                invoices=[attempt.invoice],
+                bank_reference=result.numauto or attempt.idop,
+            )
+            attempt.payment = payment
+            fields.append("payment")
+            transaction.on_commit(lambda: _notify_later(payment.pk))
+        attempt.status = status
+        attempt.save(update_fields=fields)
+        return attempt
+
+
+def _notify_later(payment_id: int) -> None:
+    from .tasks import send_payment_received
+
+    send_payment_received.enqueue(payment_id)
+
+
+def refresh_online_payment(*, online_payment: OnlinePayment) -> OnlinePayment:
+    """Ask PayFiP about a running attempt and apply its answer. When PayFiP cannot be
+    reached nothing changes: the next check (return page, reconciliation) asks again."""
+    if not online_payment.idop:
+        return online_payment
+    try:
+        result = payfip.fetch_result(
+            regie=online_payment.regie,
+            idop=online_payment.idop,
+            started_at=online_payment.created_at,
+        )
+    except payfip.PayFiPUnavailable as error:
+        logger.warning("PayFiP did not answer about %s: %s", online_payment.reference, error)
+        OnlinePayment.objects.filter(pk=online_payment.pk).update(checked_at=timezone.now())
+        return online_payment
+    return apply_online_payment_result(online_payment_id=online_payment.pk, result=result)
+
+
+def handle_payfip_notification(*, reference, idop: str) -> OnlinePayment | None:
+    """PayFiP says « something happened to idop ». Nothing in the notification is trusted:
+    the attempt must exist and carry that idop, and its result is asked from PayFiP."""
+    attempt = OnlinePayment.objects.select_related("regie").filter(reference=reference).first()
+    if attempt is None or not idop or attempt.idop != idop:
+        logger.warning("PayFiP notification ignored: attempt %s, idop %r", reference, idop[:80])
+        return None
+    if attempt.payment_id is not None:
+        return attempt
+    # Closed attempts are asked again too: PayFiP may take the money after we gave up
+    # (a late success is recorded, never ignored).
+    return refresh_online_payment(online_payment=attempt)
+
+
+def reconcile_online_payments(*, now=None) -> dict:
+    """Ask PayFiP about every attempt still running between 5 minutes and 3 hours old, so a
+    payment is recorded even when neither the notification nor the family came back.
+    Returns how many attempts ended in each status (and « unchanged »)."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    running = OnlinePayment.objects.select_related("regie").filter(
+        status__in=OnlinePayment.RUNNING,
+        created_at__lte=now - RECONCILE_FROM,
+        created_at__gte=now - RECONCILE_UNTIL,
+    )
+    for attempt in running.order_by("created_at").iterator(chunk_size=500):
+        try:
+            if not attempt.idop:
+                # PayFiP never gave it an idop, so the family never reached its page.
+                OnlinePayment.objects.filter(
+                    pk=attempt.pk, status=OnlinePayment.Status.CREATED, idop=""
+                ).update(
+                    status=OnlinePayment.Status.ERROR,
+                    error="Pas d'idop : PayFiP n'a jamais reçu cette demande.",
+                    finished_at=now,
+                )
+                outcome = OnlinePayment.Status.ERROR
+            else:
+                before = attempt.status
+                outcome = refresh_online_payment(online_payment=attempt).status
+                if outcome == before:
+                    outcome = "unchanged"
+        except Exception:  # one bad attempt never stops the pass
+            logger.exception("Reconciliation of online payment %s failed", attempt.reference)
+            outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

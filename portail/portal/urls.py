@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, billing, family
+from .views import accounts, billing, family, payments
 
 app_name = "portal"
 
@@ -40,4 +40,16 @@ urlpatterns = [
         "mes-factures/avoirs/<uuid:reference>/pdf/", billing.credit_note_pdf, name="credit-note-pdf"
     ),
     path("mes-factures/recus/<uuid:reference>/pdf/", billing.receipt_pdf, name="receipt-pdf"),
+    # « PAYER MA FACTURE EN LIGNE » (PayFiP).
+    path("mes-factures/<uuid:reference>/payer/", payments.pay_invoice, name="invoice-pay"),
+    path(
+        "paiement/en-ligne/<uuid:reference>/",
+        payments.online_payment_return,
+        name="online-payment-return",
+    ),
+    path(
+        "paiement/payfip/notification/<uuid:reference>/",
+        payments.payfip_notification,
+        name="payfip-notification",
+    ),
 ]

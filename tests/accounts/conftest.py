@@ -121,6 +121,9 @@ def portal_urls(guardian) -> dict[str, str]:
         "portal:invoice-pdf": {"reference": uuid.uuid4()},
         "portal:credit-note-pdf": {"reference": uuid.uuid4()},
         "portal:receipt-pdf": {"reference": uuid.uuid4()},
+        "portal:invoice-pay": {"reference": uuid.uuid4()},
+        "portal:online-payment-return": {"reference": uuid.uuid4()},
+        "portal:payfip-notification": {"reference": uuid.uuid4()},
     }
     found = {}
     for pattern in urls.urlpatterns:

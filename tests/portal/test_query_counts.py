@@ -14,7 +14,7 @@ from .families import make_family
 # guardian check (family_required), the organisation (context processor) and the session
 # save (savepoint, update, release): 8 queries. The rest is the page's own.
 PAGE_QUERIES = {
-    "portal:dashboard": 11,  # + guardian, contact count, unpaid invoice count
+    "portal:dashboard": 12,  # + guardian, contact count, family scope ids, unpaid invoice count
     "portal:my-space": 10,  # + guardians with household, nurseries
     "portal:household": 12,  # + households, guardians, children with nursery, nurseries
     "portal:contacts": 11,  # + households, contacts, nurseries

@@ -17,6 +17,7 @@ def test_an_administrator_creates_a_regie_with_its_two_usual_kinds(admin_client)
             "credit_note_number_format": "AV{year}-{number:05d}",
             "receipt_number_format": "R{year}-{number:05d}",
             "payment_delay_days": "28",
+            "payfip_mode": "T",
             "accepts_cheque": "on",
             "accepts_cash": "on",
         },
@@ -55,5 +56,6 @@ def test_the_back_office_home_links_to_the_tools(admin_client):
     response = admin_client.get(reverse("admin:index"))
     html = response.content.decode()
     assert "Outils" in html
-    for name in ["backoffice:invoice-import", "backoffice:accounting-export", "backoffice:job-list"]:
+    tools = ["backoffice:invoice-import", "backoffice:accounting-export", "backoffice:job-list"]
+    for name in tools:
         assert f'href="{reverse(name)}"' in html

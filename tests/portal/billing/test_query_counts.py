@@ -18,8 +18,12 @@ from ..families import make_family
 from .conftest import hours, issue_invoice
 
 # 8 for every family page (see tests/portal/test_query_counts.py), then the page's own.
-LIST_QUERIES = 13  # + invoices counted, one page of invoices, unpaid count, credit, payments
-DETAIL_QUERIES = 12  # + invoice with kind, régie and payer, lines, payments, credit notes
+LIST_QUERIES = (
+    14  # + family scope ids, invoices counted, one page of invoices, unpaid count, credit, payments
+)
+DETAIL_QUERIES = (
+    13  # + family scope ids, invoice with kind, régie and payer, lines, payments, credit notes
+)
 
 
 def bulk_issued(regie, family, count, *, prefix):
@@ -139,4 +143,4 @@ def test_dashboard_counts_unpaid_invoices_in_one_query(client, regie):
     bulk_issued(regie, family, 60, prefix="D")
     client.force_login(family.user)
 
-    assert count_queries(client, reverse("portal:dashboard")) == 11
+    assert count_queries(client, reverse("portal:dashboard")) == 12

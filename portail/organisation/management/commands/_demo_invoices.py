@@ -36,6 +36,9 @@ REGIE = {
     "receipt_number_format": "R{year}-{number:05d}",
     "payment_delay_days": 30,
     "accepts_cesu": True,
+    # Any 6-digit number works with the simulator; test mode as before an activation.
+    "payfip_client_number": "123456",
+    "payfip_mode": "T",
     "issuer_name": "Mme Sophie Garnier, régisseuse",
     "appeal_notice": (
         "Voies et délais de recours (texte de démonstration) : vous pouvez contester cette "
@@ -97,7 +100,12 @@ def add_months(day: date, months: int) -> date:
 
 def seed_regie() -> Regie:
     regie = Regie.objects.filter(name=REGIE_NAME).first()
-    return regie or create_regie(name=REGIE_NAME, **REGIE)
+    if regie is None:
+        return create_regie(name=REGIE_NAME, **REGIE)
+    if not regie.payfip_client_number:  # a demo seeded before PayFiP existed
+        regie.payfip_client_number = REGIE["payfip_client_number"]
+        regie.save(update_fields=["payfip_client_number"])
+    return regie
 
 
 def seed_family_codes(households: list[Household]) -> None:

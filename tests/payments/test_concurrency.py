@@ -1,0 +1,81 @@
+"""Ten notifications for one payment at the same moment record one payment and send one
+e-mail (PostgreSQL: SQLite serialises writers anyway, and ignores select_for_update)."""
+
+import os
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from portail.notifications.models import OutgoingEmail
+from portail.payments.models import OnlinePayment, Payment
+from portail.payments.services import handle_payfip_notification, start_online_payment
+from tests.factories import InvoiceFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+RUNS = int(os.environ.get("PAYFIP_CONCURRENCY_RUNS", "20"))
+THREADS = 10
+
+
+def _all_at_once(count, work):
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(index):
+        try:
+            barrier.wait()
+            work(index)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_ten_concurrent_notifications_record_one_payment_and_one_email(
+    family, payfip_regie, payfip_service
+):
+    for run in range(RUNS):
+        invoice = InvoiceFactory(
+            regie=payfip_regie,
+            kind=payfip_regie.kinds.first(),
+            household=family.household,
+            payer=family.guardian,
+            number=f"F2022-{run + 1:05d}",
+        )
+        attempt = start_online_payment(invoice=invoice, user=family.user)
+        payfip_service.pay(attempt.idop, "P")
+
+        def notify(_index, attempt=attempt):
+            handle_payfip_notification(reference=attempt.reference, idop=attempt.idop)
+
+        assert _all_at_once(THREADS, notify) == []
+        assert Payment.objects.filter(allocations__invoice=invoice).count() == 1
+    assert Payment.objects.count() == RUNS
+    assert OutgoingEmail.objects.filter(kind="payment_received").count() == RUNS
+    assert OnlinePayment.objects.filter(status="paid").count() == RUNS
+
+
+def test_two_concurrent_clicks_on_pay_open_one_attempt(family, invoice, payfip_service):
+    outcomes = []
+
+    def click(_index):
+        try:
+            start_online_payment(invoice=invoice, user=family.user)
+            outcomes.append("started")
+        except Exception as error:
+            outcomes.append(type(error).__name__)
+
+    assert _all_at_once(5, click) == []
+    assert sorted(outcomes) == ["OnlinePaymentInProgress"] * 4 + ["started"]
+    assert len(payfip_service.created) == 1
