@@ -37,7 +37,10 @@ def test_invoice_keeps_the_soon_note_when_the_regie_has_no_payfip_number(family_
     assert "prochainement" in html or "bientôt" in html
 
 
-def test_pay_sends_the_family_to_payfip_in_the_same_window(family_client, invoice, payfip_service):
+def test_pay_sends_the_family_to_payfip_in_the_same_window(
+    family_client, invoice, payfip_service, settings
+):
+    settings.PAYFIP_PAYMENT_URL = "https://www.payfip.gouv.fr/tpa/paiementws.web"
     response = family_client.post(pay_url(invoice))
     idop = payfip_service.last_idop
     assert response.status_code == 302
