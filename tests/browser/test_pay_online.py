@@ -1,0 +1,162 @@
+"""« PAYER MA FACTURE EN LIGNE » walked in Chromium against the PayFiP simulator: a family
+logs in, opens an unpaid invoice, pays it by card on PayFiP's page in the same tab, comes
+back to the portal and sees the invoice paid; every portal page passes axe-core."""
+
+import datetime
+import re
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+
+from portail.billing.models import Invoice, InvoiceLine
+from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
+from portail.payments import payfip
+from portail.payments.models import OnlinePayment, Payment, PaymentMethod
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ChildFactory,
+    GuardianFactory,
+    HouseholdFactory,
+    NurseryFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The return page reloads itself every 3 s until PayFiP's answer is known.
+RESULT_TIMEOUT_MS = 15_000
+
+
+def assert_accessible(axe, page, violations):
+    results = axe.run(page)
+    if results.violations_count:
+        violations[page.url] = results.generate_report()
+    return results.violations_count
+
+
+@pytest.fixture
+def portal_on_simulator(live_server, settings, monkeypatch):
+    """The adapter speaks SOAP to the simulator served by the live server, which notifies the
+    portal (SITE_URL) over HTTP. The simulator's URLs are mounted for the whole suite
+    (PAYFIP_SIMULATOR_ENABLED=1 in pyproject.toml's pytest env)."""
+    settings.SITE_URL = live_server.url
+    settings.PAYFIP_ENDPOINT_URL = f"{live_server.url}/payfip-simulateur/tpa/services/securite"
+    settings.PAYFIP_PAYMENT_URL = f"{live_server.url}/payfip-simulateur/tpa/paiementws.web"
+    monkeypatch.setattr(payfip, "_local", type(payfip._local)())
+    # Each thread (the live server's) builds its own SOAP client: keep them to close them.
+    made, real_soap = [], payfip._soap
+
+    def soap():
+        client = real_soap()
+        made.append(client)
+        return client
+
+    monkeypatch.setattr(payfip, "_soap", soap)
+    yield live_server
+    for client in made:
+        if hasattr(client, "_client"):
+            client._client.transport.session.close()
+    # Wait for the live server's threads that served those keep-alive connections: one still
+    # running after the server stopped would use the shared SQLite connection.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        "process_request_thread" in thread.name for thread in threading.enumerate()
+    ):
+        time.sleep(0.01)
+    # Attempts point at payments (PROTECT): remove them before the suite's clean-up does.
+    OnlinePayment.objects.all().delete()
+
+
+def test_family_pays_an_invoice_by_card_through_payfip(page, axe, portal_on_simulator):
+    nursery = NurseryFactory(name="Pic et Plume")
+    household = HouseholdFactory(name="Famille Durand", nursery=nursery)
+    user = UserFactory(username="durand.marie", first_name="Marie", last_name="Durand")
+    guardian = GuardianFactory(
+        household=household, user=user, first_name="Marie", last_name="Durand"
+    )
+    child = ChildFactory(household=household, first_name="Léa", last_name="Durand")
+    regie = create_regie(
+        name="Régie Petite Enfance",
+        payment_delay_days=28,
+        payfip_client_number="123456",
+        payfip_mode="T",
+    )
+    draft = create_draft_invoice(
+        regie=regie,
+        kind=regie.kinds.get(label="FACTURE JEUNESSE"),
+        household=household,
+        payer=guardian,
+        period_on=datetime.date(2022, 2, 1),
+        lines=[
+            {
+                "child": child,
+                "label": "Heures d'accueil",
+                "quantity": Decimal("11.6"),
+                "unit": InvoiceLine.Unit.HOUR,
+                "unit_price": Decimal("2.50"),
+            }
+        ],
+    )
+    invoice = issue_invoices(
+        invoices=[draft], issued_on=datetime.date(2022, 2, 9), numbers={draft.pk: "764"}
+    )[0]
+    base = portal_on_simulator.url
+    popups = []
+    page.context.on("page", lambda popup: popups.append(popup))
+    violations = {}
+    checked = 0
+
+    page.goto(base + "/connexion/")
+    page.get_by_label("Identifiant ou adresse e-mail").fill("durand.marie")
+    page.get_by_label(re.compile(r"^Mot de passe")).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    assert page.url.endswith("/tableau-de-bord/")
+
+    page.get_by_role("link", name=re.compile("^Mes factures")).click()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "FACTURE JEUNESSE 764 - Février 2022 — Facture non réglée : 29,00 €" in text
+    page.get_by_role("link", name="FACTURE JEUNESSE 764 - Février 2022").click()
+    assert page.get_by_role("heading", name="PAYER MA FACTURE EN LIGNE").is_visible()
+    checked += 1
+    assert_accessible(axe, page, violations)
+
+    # Same tab: the portal sends the family to PayFiP's page.
+    page.get_by_role("button", name="Payer par carte bancaire").click()
+    page.wait_for_url(re.compile(re.escape(base + "/payfip-simulateur/tpa/paiementws.web")))
+    assert page.get_by_role("heading", name="Paiement sécurisé").is_visible()
+    assert "29,00" in page.locator("main, body").first.inner_text()
+    page.get_by_role("button", name="Payer par carte (P)").click()
+
+    # Back on the portal: « Paiement en cours… » until PayFiP's answer, then « terminé ».
+    page.wait_for_url(re.compile(re.escape(base) + r"/(?!payfip-simulateur/)"))
+    page.get_by_role("heading", name=re.compile("^Paiement (en cours…|terminé)$")).wait_for()
+    checked += 1
+    assert_accessible(axe, page, violations)
+    page.get_by_role("heading", name="Paiement terminé").wait_for(timeout=RESULT_TIMEOUT_MS)
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "Votre paiement de 29,00 € pour la facture 764 a bien été reçu" in text
+    checked += 1
+    assert_accessible(axe, page, violations)
+
+    page.get_by_role("link", name="Retour à la facture").click()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "Facture réglée : 29,00 €" in text
+    assert "PAYER MA FACTURE EN LIGNE" not in text
+    checked += 1
+    assert_accessible(axe, page, violations)
+    page.get_by_role("link", name="Retour à mes factures").click()
+    assert page.get_by_role("heading", name="MES FACTURES").is_visible()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "FACTURE JEUNESSE 764 - Février 2022 — Facture réglée : 29,00 €" in text
+    checked += 1
+    assert_accessible(axe, page, violations)
+
+    assert popups == []
+    payment = Payment.objects.get()
+    assert payment.method == PaymentMethod.CARD_ONLINE
+    assert payment.amount == Decimal("29.00")
+    assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PAID
+    assert violations == {}, "\n".join(violations.values())
+    assert checked == 5
