@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import eopayment
@@ -184,8 +185,13 @@ def create_payment(
         )
     except (payfip_ws.PayFiPError, ValueError) as error:
         raise _unavailable(error) from error
+    return Created(idop=idop, payment_url=payment_page_url(idop))
+
+
+def payment_page_url(idop: str) -> str:
+    """PayFiP's page where the family pays this idop (open for 15 minutes)."""
     payment_url = getattr(settings, "PAYFIP_PAYMENT_URL", "") or OFFICIAL_PAYMENT_URL
-    return Created(idop=idop, payment_url=f"{payment_url}?idop={idop}")
+    return f"{payment_url}?{urlencode({'idop': idop})}"
 
 
 def fetch_result(*, regie, idop: str, started_at: datetime) -> Result:

@@ -111,6 +111,26 @@ def test_return_page_waits_and_reloads_itself_until_payfip_knows(
     assert "Payer par carte bancaire" not in detail(family_client, invoice)
 
 
+def test_a_family_that_left_payfips_page_can_go_back_to_it_while_it_is_open(
+    family_client, invoice, payfip_service, settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.PAYFIP_PAYMENT_URL = "https://www.payfip.gouv.fr/tpa/paiementws.web"
+    attempt = start_payment(family_client, invoice)
+    page = family_client.get(return_url(attempt)).content.decode()
+    assert "Revenir sur la page de paiement PayFiP" in page
+    assert f'href="https://www.payfip.gouv.fr/tpa/paiementws.web?idop={attempt.idop}"' in page
+
+    OnlinePayment.objects.filter(pk=attempt.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=16)
+    )
+    page = family_client.get(return_url(attempt)).content.decode()
+    assert "Revenir sur la page de paiement PayFiP" not in page
+
+
 def test_return_alone_records_the_payment_when_no_notification_came(
     family_client, invoice, payfip_service
 ):

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portail.billing.models import Invoice
-from portail.payments import services
+from portail.payments import payfip, services
 from portail.payments.models import OnlinePayment
 
 from ..decorators import family_required
@@ -66,10 +66,23 @@ def online_payment_return(request, reference):
         attempt.refresh_from_db()
     invoice = attempt.invoice
     invoice.refresh_from_db()
+    # A family that left PayFiP's page without paying (closed tab, back button) may go back
+    # to it while its idop is open, rather than wait for the attempt to lapse.
+    page_open_since = timezone.now() - timedelta(minutes=payfip.IDOP_LIFETIME_MINUTES)
+    resume_url = (
+        payfip.payment_page_url(attempt.idop)
+        if attempt.is_running and attempt.idop and attempt.created_at > page_open_since
+        else ""
+    )
     return render(
         request,
         "portal/payments/online_payment.html",
-        {"attempt": attempt, "invoice": invoice, "payment": attempt.payment},
+        {
+            "attempt": attempt,
+            "invoice": invoice,
+            "payment": attempt.payment,
+            "resume_url": resume_url,
+        },
     )
 
 
