@@ -44,7 +44,8 @@ var/static/.collected: $(INSTALLED) $(shell find static -type f 2>/dev/null) | v
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@touch $@
 
-# The worker runs in the background and is stopped when runserver stops (Ctrl+C). SITE_URL
+# The worker, and a loop that reconciles online payments every 5 minutes (what cron does in
+# production), run in the background and stop when runserver stops (Ctrl+C). SITE_URL
 # follows RUN_ADDRESS so that the links in e-mails open this server.
 # seed_demo runs last before the processes start, so the demo logins are the last lines before
 # the server's own output.
@@ -58,7 +59,8 @@ run: $(INSTALLED) var/static/.collected | var
 	$(BIN)/python manage.py seed_demo; \
 	echo ""; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	( while sleep 300; do $(BIN)/python manage.py reconcile_payments >/dev/null; done ) & periodic=$$!; \
+	trap 'kill $$worker $$periodic 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
 
