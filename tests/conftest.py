@@ -51,3 +51,42 @@ def _issued_invoices_removed_after_transactional_tests(_database_for_every_test)
     with connection.cursor() as cursor:
         for statement in BILLING_TRIGGERS.SQLITE:
             cursor.execute(statement)
+
+
+@pytest.fixture
+def portal_on_simulator(live_server, settings, monkeypatch):
+    """The adapter speaks SOAP to the simulator served by the live server, which notifies the
+    portal (SITE_URL) over HTTP. The simulator's URLs are mounted for the whole suite
+    (PAYFIP_SIMULATOR_ENABLED=1 in pyproject.toml's pytest env)."""
+    import threading
+    import time
+
+    from portail.payments import payfip
+    from portail.payments.models import OnlinePayment
+
+    settings.SITE_URL = live_server.url
+    settings.PAYFIP_ENDPOINT_URL = f"{live_server.url}/payfip-simulateur/tpa/services/securite"
+    settings.PAYFIP_PAYMENT_URL = f"{live_server.url}/payfip-simulateur/tpa/paiementws.web"
+    monkeypatch.setattr(payfip, "_local", type(payfip._local)())
+    # Each thread (the live server's) builds its own SOAP client: keep them to close them.
+    made, real_soap = [], payfip._soap
+
+    def soap():
+        client = real_soap()
+        made.append(client)
+        return client
+
+    monkeypatch.setattr(payfip, "_soap", soap)
+    yield live_server
+    for client in made:
+        if hasattr(client, "_client"):
+            client._client.transport.session.close()
+    # Wait for the live server's threads that served those keep-alive connections: one still
+    # running after the server stopped would use the shared SQLite connection.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        "process_request_thread" in thread.name for thread in threading.enumerate()
+    ):
+        time.sleep(0.01)
+    # Attempts point at payments (PROTECT): remove them before the suite's clean-up does.
+    OnlinePayment.objects.all().delete()

@@ -4,16 +4,13 @@ back to the portal and sees the invoice paid; every portal page passes axe-core.
 
 import datetime
 import re
-import threading
-import time
 from decimal import Decimal
 
 import pytest
 
 from portail.billing.models import Invoice, InvoiceLine
 from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
-from portail.payments import payfip
-from portail.payments.models import OnlinePayment, Payment, PaymentMethod
+from portail.payments.models import Payment, PaymentMethod
 from tests.factories import (
     DEFAULT_PASSWORD,
     ChildFactory,
@@ -34,39 +31,6 @@ def assert_accessible(axe, page, violations):
     if results.violations_count:
         violations[page.url] = results.generate_report()
     return results.violations_count
-
-
-@pytest.fixture
-def portal_on_simulator(live_server, settings, monkeypatch):
-    """The adapter speaks SOAP to the simulator served by the live server, which notifies the
-    portal (SITE_URL) over HTTP. The simulator's URLs are mounted for the whole suite
-    (PAYFIP_SIMULATOR_ENABLED=1 in pyproject.toml's pytest env)."""
-    settings.SITE_URL = live_server.url
-    settings.PAYFIP_ENDPOINT_URL = f"{live_server.url}/payfip-simulateur/tpa/services/securite"
-    settings.PAYFIP_PAYMENT_URL = f"{live_server.url}/payfip-simulateur/tpa/paiementws.web"
-    monkeypatch.setattr(payfip, "_local", type(payfip._local)())
-    # Each thread (the live server's) builds its own SOAP client: keep them to close them.
-    made, real_soap = [], payfip._soap
-
-    def soap():
-        client = real_soap()
-        made.append(client)
-        return client
-
-    monkeypatch.setattr(payfip, "_soap", soap)
-    yield live_server
-    for client in made:
-        if hasattr(client, "_client"):
-            client._client.transport.session.close()
-    # Wait for the live server's threads that served those keep-alive connections: one still
-    # running after the server stopped would use the shared SQLite connection.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(
-        "process_request_thread" in thread.name for thread in threading.enumerate()
-    ):
-        time.sleep(0.01)
-    # Attempts point at payments (PROTECT): remove them before the suite's clean-up does.
-    OnlinePayment.objects.all().delete()
 
 
 def test_family_pays_an_invoice_by_card_through_payfip(page, axe, portal_on_simulator):

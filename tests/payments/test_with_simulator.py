@@ -3,8 +3,6 @@ speaks real SOAP (eopayment + zeep over HTTP) to it, the simulator's payment pag
 the portal over HTTP and sends the family back."""
 
 import datetime
-import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,37 +17,6 @@ from portail.payments.services import reconcile_online_payments
 from .helpers import pay_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def portal_on_simulator(live_server, settings, monkeypatch):
-    settings.SITE_URL = live_server.url
-    settings.PAYFIP_ENDPOINT_URL = f"{live_server.url}/payfip-simulateur/tpa/services/securite"
-    settings.PAYFIP_PAYMENT_URL = f"{live_server.url}/payfip-simulateur/tpa/paiementws.web"
-    monkeypatch.setattr(payfip, "_local", type(payfip._local)())
-    # Every thread (this one, the live server's) gets its own SOAP client: keep them all so
-    # that their keep-alive connections are closed at the end.
-    made, real_soap = [], payfip._soap
-
-    def soap():
-        client = real_soap()
-        made.append(client)
-        return client
-
-    monkeypatch.setattr(payfip, "_soap", soap)
-    yield live_server
-    for client in made:
-        if hasattr(client, "_client"):
-            client._client.transport.session.close()
-    # Wait for the live server's threads that served those keep-alive connections: one still
-    # running after the server stopped would use the shared SQLite connection.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(
-        "process_request_thread" in thread.name for thread in threading.enumerate()
-    ):
-        time.sleep(0.01)
-    # Attempts point at payments (PROTECT): remove them before the suite's clean-up does.
-    OnlinePayment.objects.all().delete()
 
 
 def choose(client, attempt_url, result):
