@@ -28,7 +28,7 @@ from portail.backoffice.permissions import (
     invoices_for,
     scoped_to_households,
 )
-from portail.billing.admin import RegieFilter, admin_page, change_url, euros, step_of
+from portail.billing.admin import RegieFilter, admin_page, change_url, euro_column, step_of
 from portail.billing.models import Regie
 from portail.billing.services import BillingError
 from portail.lib.money import format_euros
@@ -106,13 +106,8 @@ class PaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
     def method_in_words(self, payment):
         return method_label(payment)
 
-    @admin.display(description=_("amount"), ordering="amount")
-    def amount_in_euros(self, payment):
-        return euros(payment.amount)
-
-    @admin.display(description=_("allocated to invoices"))
-    def allocated_in_euros(self, payment):
-        return euros(payment.allocated_amount)
+    amount_in_euros = euro_column("amount", _("amount"), ordering="amount")
+    allocated_in_euros = euro_column("allocated_amount", _("allocated to invoices"))
 
     @admin.display(description=_("invoices settled"))
     def settled(self, payment):
@@ -409,9 +404,7 @@ class OnlinePaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("amount"), ordering="amount")
-    def amount_in_euros(self, online_payment):
-        return euros(online_payment.amount)
+    amount_in_euros = euro_column("amount", _("amount"), ordering="amount")
 
     @admin.display(description=_("authorisation number"))
     def numauto_shown(self, online_payment):
