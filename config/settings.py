@@ -18,6 +18,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
 
+# Keys that encrypt IBANs, mandate and health data at rest (portail/lib/encryption.py): Fernet
+# keys, never SECRET_KEY. The first encrypts, all decrypt (rotation: prepend a new key, run
+# `manage.py rotate_encryption_keys`, then remove the old one).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
+    FIELD_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="]
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute address of the portal, used in e-mails (activation and reset links) so that a
@@ -45,6 +54,9 @@ INSTALLED_APPS = [
     "portail.jobs",
     "portail.billing",
     "portail.payments",
+    "portail.direct_debits",
+    "portail.content",
+    "portail.audit",
     "portail.payfip_simulator",
     "portail.portal",
     "portail.backoffice.apps.BackofficeConfig",
