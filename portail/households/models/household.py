@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.encryption import EncryptedTextField
 from portail.nurseries.models import Nursery
 
 
@@ -82,6 +83,8 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["name"]
+        # The back office's list order (with the primary key its change list adds).
+        indexes = [models.Index(fields=["name", "-id"], name="household_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_code"],
@@ -193,6 +196,25 @@ class Child(models.Model):
     )
     households = models.ManyToManyField(
         Household, through="HouseholdChild", related_name="children", verbose_name=_("households")
+    )
+    # Health information (ASVS 6.1.2): encrypted at rest, never filtered on, never logged; the
+    # household's history only records that it changed.
+    allergies = EncryptedTextField(
+        _("allergies and diet"), blank=True, help_text=_("Food or other allergies, special diet.")
+    )
+    doctor = EncryptedTextField(
+        _("family doctor"), blank=True, help_text=_("Name and phone of the child's doctor.")
+    )
+    pai = EncryptedTextField(
+        _("PAI"),
+        blank=True,
+        help_text=_(
+            "Projet d'accueil individualisé: what it provides for (treatment, protocol), "
+            "empty when the child has none."
+        ),
+    )
+    health_updated_at = models.DateTimeField(
+        _("health information updated at"), null=True, blank=True
     )
 
     objects = ChildQuerySet.as_manager()

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from .models import Household
+from ..models import Household
 
 
 @transaction.atomic
