@@ -37,6 +37,7 @@ class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "sent_at",
         "text",
+        "attachment_names",
     ]
     readonly_fields = fields
     actions = ["send_again"]
@@ -44,6 +45,11 @@ class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("text"))
     def text(self, email):
         return mask_link_tokens(email.body_text)
+
+    @admin.display(description=_("attachments"))
+    def attachment_names(self, email):
+        names = email.attachments.values_list("filename", flat=True)
+        return ", ".join(names) or "—"
 
     def has_send_again_permission(self, request):
         return is_administrator(request.user)

@@ -1,42 +1,112 @@
 """The outbox: ``queue_email`` stores a rendered e-mail and queues its sending on commit."""
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from portail.organisation.models import Organisation
 
-from .models import OutgoingEmail
+from .models import (
+    ALWAYS_EMAILED,
+    Delivery,
+    Notification,
+    NotificationCategory,
+    NotificationPreference,
+    OutgoingEmail,
+    OutgoingEmailAttachment,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def queue_email(*, kind: str, to: str, context: dict, language: str = "fr") -> OutgoingEmail:
+@dataclass(frozen=True)
+class EmailToQueue:
+    """One e-mail for ``queue_emails``: what ``queue_email`` takes, as a value."""
+
+    kind: str
+    to: str
+    context: dict
+    language: str = "fr"
+    attachments: Sequence[tuple[str, bytes, str]] = ()
+
+
+def queue_email(
+    *,
+    kind: str,
+    to: str,
+    context: dict,
+    language: str = "fr",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> OutgoingEmail:
     """Render ``notifications/<kind>/{subject.txt,body.txt,body.html}`` in the recipient's
-    language, store it in the outbox, and send it once the transaction commits."""
+    language, store it in the outbox with its ``attachments`` (``(filename, content,
+    mimetype)``), and send it once the transaction commits."""
+    return queue_emails(
+        [EmailToQueue(kind, to, context, language=language, attachments=tuple(attachments))]
+    )[0]
+
+
+@transaction.atomic
+def queue_emails(emails: Sequence[EmailToQueue]) -> list[OutgoingEmail]:
+    """``queue_email`` for many e-mails at once, in a constant number of queries (the
+    organisation, the e-mails, their attachments): notifying every family of a news item
+    stays cheap."""
     from .tasks import send_email
 
+    if not emails:
+        return []
     organisation = Organisation.current()
-    context = {"organisation": organisation, "site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        subject = render_to_string(f"notifications/{kind}/subject.txt", context)
-        body_text = render_to_string(f"notifications/{kind}/body.txt", context)
-        body_html = render_to_string(f"notifications/{kind}/body.html", context)
-    email = OutgoingEmail.objects.create(
-        kind=kind,
-        to=to,
-        from_email=organisation.noreply_email or settings.DEFAULT_FROM_EMAIL,
-        # One line only: a subject never carries a header injection.
-        subject=" ".join(subject.split()),
-        body_text=body_text,
-        body_html=body_html,
-    )
-    transaction.on_commit(lambda: send_email.enqueue(email.pk))
-    return email
+    from_email = organisation.noreply_email or settings.DEFAULT_FROM_EMAIL
+    base = {"organisation": organisation, "site_url": settings.SITE_URL}
+    rows = []
+    for email in emails:
+        context = {**base, **email.context}
+        with translation.override(email.language):
+            subject = render_to_string(f"notifications/{email.kind}/subject.txt", context)
+            body_text = render_to_string(f"notifications/{email.kind}/body.txt", context)
+            body_html = render_to_string(f"notifications/{email.kind}/body.html", context)
+        rows.append(
+            OutgoingEmail(
+                kind=email.kind,
+                to=email.to,
+                from_email=from_email,
+                # One line only: a subject never carries a header injection.
+                subject=" ".join(subject.split()),
+                body_text=body_text,
+                body_html=body_html,
+            )
+        )
+    created = OutgoingEmail.objects.bulk_create(rows)
+    attachments = [
+        OutgoingEmailAttachment(
+            email=row,
+            filename=_safe_filename(filename),
+            content=bytes(content),
+            mimetype=mimetype,
+            size=len(content),
+        )
+        for row, email in zip(created, emails, strict=True)
+        for filename, content, mimetype in email.attachments
+    ]
+    if attachments:
+        OutgoingEmailAttachment.objects.bulk_create(attachments)
+    pks = [row.pk for row in created]
+    transaction.on_commit(lambda: [send_email.enqueue(pk) for pk in pks])
+    return created
+
+
+def _safe_filename(filename: str) -> str:
+    """A file name for a MIME header: no path, no line break, never empty."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:255] or "piece-jointe"
 
 
 def send_outgoing_email(*, email_id: int) -> OutgoingEmail:
@@ -50,6 +120,8 @@ def send_outgoing_email(*, email_id: int) -> OutgoingEmail:
         )
         if email.body_html:
             message.attach_alternative(email.body_html, "text/html")
+        for attachment in email.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
         email.attempts += 1
         try:
             message.send()
@@ -90,3 +162,233 @@ def resend_email(*, email: OutgoingEmail) -> OutgoingEmail:
         email.save(update_fields=["status", "attempts"])
         transaction.on_commit(lambda: send_email.enqueue(email.pk))
     return email
+
+
+# --- In-app notifications ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to notify about one household: the guardian's account and e-mail address."""
+
+    user: object
+    household_id: int
+    email: str
+
+
+def is_same_site_path(url: str) -> bool:
+    """A path on this site ("/mes-factures/…"), never a scheme, a host or "//host"."""
+    return (
+        isinstance(url, str)
+        and url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and not any(c.isspace() or not c.isprintable() for c in url)
+    )
+
+
+def _guardian_email(guardian) -> str:
+    return (guardian.email or (guardian.user.email if guardian.user else "")).strip()
+
+
+def household_recipients(households) -> list[Recipient]:
+    """The guardians with an account in ``households`` (a queryset or a list), each account
+    once (with the first of its households): one query whatever the number of households."""
+    from portail.households.models import Guardian
+
+    if isinstance(households, models.QuerySet):
+        guardians = Guardian.objects.filter(household__in=households.values("pk"))
+    else:
+        ids = [getattr(household, "pk", household) for household in households]
+        guardians = Guardian.objects.filter(household_id__in=ids)
+    guardians = guardians.filter(user__isnull=False, user__is_active=True).select_related("user")
+    recipients, seen = [], set()
+    for guardian in guardians.order_by("household_id", "pk"):
+        if guardian.user_id not in seen:
+            seen.add(guardian.user_id)
+            recipients.append(
+                Recipient(guardian.user, guardian.household_id, _guardian_email(guardian))
+            )
+    return recipients
+
+
+def notify_households(*, households, category: str, label: str, url: str) -> list[Notification]:
+    """One notification per guardian account of ``households``, e-mailed by each one's
+    preference for ``category`` (straight away, in the daily summary, or not at all; invoices
+    and payment problems always straight away), in their language. Constant queries: the
+    guardians, the preferences, the notifications, the e-mails."""
+    recipients = household_recipients(households)
+    return notify_recipients(
+        category=category, entries=[(recipient, label, url) for recipient in recipients]
+    )
+
+
+@transaction.atomic
+def notify_recipients(
+    *, category: str, entries: Sequence[tuple[Recipient, str, str]], send_emails: bool = True
+) -> list[Notification]:
+    """The bulk core of ``notify_households``: one notification per ``(recipient, label,
+    url)``. ``send_emails=False`` when the caller sends its own e-mail (the invoice e-mail)."""
+    category = NotificationCategory(category)
+    for _recipient, _label, url in entries:
+        if not is_same_site_path(url):
+            raise ValueError(f"A notification links only to a page of the portal, not {url!r}.")
+    if not entries:
+        return []
+    if send_emails:
+        deliveries = preferred_deliveries(
+            users=[recipient.user for recipient, _label, _url in entries], category=category
+        )
+    else:
+        # The caller has e-mailed them already: the daily summary must not say it again.
+        deliveries = {recipient.user.pk: Delivery.IMMEDIATELY for recipient, *_rest in entries}
+    now = timezone.now()
+    notifications = [
+        Notification(
+            recipient=recipient.user,
+            household_id=recipient.household_id,
+            category=category,
+            label=label[:255],
+            url=url,
+            delivery=deliveries[recipient.user.pk] if recipient.email else Delivery.NEVER,
+            created_at=now,
+        )
+        for recipient, label, url in entries
+    ]
+    Notification.objects.bulk_create(notifications, batch_size=1000)
+    if send_emails:
+        queue_emails(
+            [
+                EmailToQueue(
+                    "notification",
+                    recipient.email,
+                    {"notification": notification, **_links(notification.url)},
+                    language=recipient.user.language,
+                )
+                for (recipient, _label, _url), notification in zip(
+                    entries, notifications, strict=True
+                )
+                if notification.delivery == Delivery.IMMEDIATELY
+            ]
+        )
+    return notifications
+
+
+def _links(url: str) -> dict:
+    return {
+        "notification_url": settings.SITE_URL + url,
+        "preferences_url": settings.SITE_URL + reverse("portal:notification-preferences"),
+    }
+
+
+def preferred_deliveries(*, users, category: str) -> dict[int, str]:
+    """How each user wants ``category`` e-mailed (user pk → Delivery), in one query."""
+    if category in ALWAYS_EMAILED:
+        return {user.pk: Delivery.IMMEDIATELY for user in users}
+    chosen = dict(
+        NotificationPreference.objects.filter(
+            user__in=[user.pk for user in users], category=category
+        ).values_list("user_id", "delivery")
+    )
+    return {user.pk: chosen.get(user.pk, Delivery.IMMEDIATELY) for user in users}
+
+
+def preferences_of(user) -> dict[str, str]:
+    """Every category with the user's choice (no row: straight away)."""
+    chosen = dict(user.notification_preferences.values_list("category", "delivery"))
+    return {
+        category: Delivery.IMMEDIATELY
+        if category in ALWAYS_EMAILED
+        else chosen.get(category, Delivery.IMMEDIATELY)
+        for category in NotificationCategory.values
+    }
+
+
+@transaction.atomic
+def set_preferences(*, user, deliveries: dict[str, str]) -> None:
+    """Record the user's choices. Invoices and payment problems cannot be switched off: a
+    choice for them is ignored."""
+    rows = [
+        NotificationPreference(user=user, category=category, delivery=Delivery(delivery))
+        for category, delivery in deliveries.items()
+        if NotificationCategory(category) not in ALWAYS_EMAILED
+    ]
+    NotificationPreference.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "category"],
+        update_fields=["delivery"],
+    )
+
+
+def mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read. Returns how many were."""
+    return Notification.objects.for_user(user).unread().update(read_at=timezone.now())
+
+
+# --- The daily summary ------------------------------------------------------------------------
+
+
+def _addresses(user_ids) -> dict[int, str]:
+    """The e-mail address to write to for each user: their guardian row's, else the account's."""
+    from portail.households.models import Guardian
+
+    addresses: dict[int, str] = {}
+    guardians = Guardian.objects.filter(user_id__in=user_ids).select_related("user")
+    for guardian in guardians.order_by("household_id", "pk"):
+        email = _guardian_email(guardian)
+        if email and guardian.user_id not in addresses:
+            addresses[guardian.user_id] = email
+    return addresses
+
+
+@transaction.atomic
+def send_notification_digests() -> int:
+    """One e-mail per person with the notifications they chose to receive in a daily
+    summary and have not read yet, since the last summary. Each notification is summarised
+    once: running it twice (or two workers at once: the rows are locked) sends nothing more.
+    Returns how many e-mails were queued."""
+    pending = list(
+        Notification.objects.awaiting_digest()
+        .select_for_update(of=("self",))
+        .select_related("recipient")
+        .order_by("recipient_id", "created_at", "pk")
+    )
+    if not pending:
+        return 0
+    by_user: dict[int, list[Notification]] = {}
+    for notification in pending:
+        by_user.setdefault(notification.recipient_id, []).append(notification)
+    addresses = _addresses(list(by_user))
+    emails = []
+    for user_id, notifications in by_user.items():
+        unread = [notification for notification in notifications if not notification.is_read]
+        if not unread or not addresses.get(user_id):
+            continue
+        emails.append(
+            EmailToQueue(
+                "notification_digest",
+                addresses[user_id],
+                {
+                    "notifications": [
+                        (notification, settings.SITE_URL + notification.url)
+                        for notification in unread
+                    ],
+                    "centre_url": settings.SITE_URL + reverse("portal:notifications"),
+                    "preferences_url": _links("/")["preferences_url"],
+                },
+                language=unread[0].recipient.language,
+            )
+        )
+    queue_emails(emails)
+    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(digested_at=timezone.now())
+    return len(emails)

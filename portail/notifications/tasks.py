@@ -6,3 +6,11 @@ from .services import send_outgoing_email
 @task()
 def send_email(email_id: int) -> None:
     send_outgoing_email(email_id=email_id)
+
+
+@task()
+def send_daily_digests() -> None:
+    """The daily summary (see ``send_notification_digests``), for a scheduler that runs tasks."""
+    from .services import send_notification_digests
+
+    send_notification_digests()

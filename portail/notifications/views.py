@@ -7,10 +7,12 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import content_disposition_header
 
-from .models import OutgoingEmail
+from .models import OutgoingEmail, OutgoingEmailAttachment
 
 LATEST_COUNT = 200
 
@@ -30,7 +32,7 @@ def development_only(view):
 @login_not_required
 @development_only
 def outbox_list(request):
-    emails = OutgoingEmail.objects.all()[:LATEST_COUNT]
+    emails = OutgoingEmail.objects.annotate(attachment_count=Count("attachments"))[:LATEST_COUNT]
     return render(
         request, "notifications/outbox_list.html", {"emails": emails, "limit": LATEST_COUNT}
     )
@@ -40,4 +42,21 @@ def outbox_list(request):
 @development_only
 def outbox_detail(request, pk):
     email = get_object_or_404(OutgoingEmail, pk=pk)
-    return render(request, "notifications/outbox_detail.html", {"email": email})
+    attachments = email.attachments.defer("content")
+    return render(
+        request,
+        "notifications/outbox_detail.html",
+        {"email": email, "attachments": attachments},
+    )
+
+
+@login_not_required
+@development_only
+def outbox_attachment(request, pk, attachment_pk):
+    attachment = get_object_or_404(
+        OutgoingEmailAttachment.objects.filter(email_id=pk), pk=attachment_pk
+    )
+    # Always a download, never shown inline: an HTML attachment must not run on this site.
+    response = HttpResponse(bytes(attachment.content), content_type=attachment.mimetype)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    return response
