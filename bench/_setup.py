@@ -36,6 +36,9 @@ BENCH_ENVIRONMENT = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "DEBUG": "0",
     "SECRET_KEY": "bench-only-not-secret",
+    "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=",
+    # Static files as collected by no one (bench/load.py collects them for its servers).
+    "STATIC_MANIFEST": "0",
     "SECURE_SSL": "0",
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     "SITE_URL": "http://127.0.0.1:8000",

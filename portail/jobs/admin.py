@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portail.backoffice.permissions import ReadOnlyAdminMixin
 
-from .models import Job
+from .models import Job, PeriodicJobRun
 
 
 @admin.register(Job)
@@ -42,3 +42,18 @@ class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def page(self, job):
         url = reverse("backoffice:job-detail", args=[job.reference])
         return format_html('<a href="{}">{}</a>', url, _("Follow this job"))
+
+
+@admin.register(PeriodicJobRun)
+class PeriodicJobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """When each periodic command last ran and how it went (portail/jobs/periodic.py)."""
+
+    list_display = [
+        "name",
+        "last_started_at",
+        "last_finished_at",
+        "last_succeeded",
+        "leased_until",
+        "leased_by",
+    ]
+    readonly_fields = list_display

@@ -62,3 +62,24 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class PeriodicJobRun(models.Model):
+    """The shared state of one periodic command (portail/jobs/periodic.py): when it last ran,
+    and which process holds it now. Every node may run the scheduler; the conditional update
+    that takes the lease lets exactly one of them start each run."""
+
+    name = models.CharField(_("command"), max_length=60, unique=True)
+    last_started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished at"), null=True, blank=True)
+    last_succeeded = models.BooleanField(_("last run succeeded"), null=True, blank=True)
+    leased_until = models.DateTimeField(_("running until at most"), null=True, blank=True)
+    leased_by = models.CharField(_("running on"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

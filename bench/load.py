@@ -1,0 +1,400 @@
+"""Pages under load: gunicorn with the production settings on loopback, driven by wrk.
+
+    python bench/load.py [--scale 1.0] [--duration 20] [--connections 16] [--families 200]
+                         [--workers N] [--threads 2] [--no-append]
+
+1. A throwaway database (PostgreSQL when DATABASE_URL says so) filled by bench/generate.py at
+   ``--scale`` (1 = 100,000 households, a million invoices), static files collected (WhiteNoise,
+   compressed, hashed names), the stored PDF of one issued invoice of each sampled family.
+2. ``--families`` random families and one staff member (superuser, TOTP-verified session) get
+   a session each, written in the database as a login would.
+3. gunicorn with config/gunicorn.conf.py (DEBUG off, JSON request logs to a file, one node) and
+   bench/settings.py, which only adds the bare « hello » view: Django and its middleware without
+   a query, the ceiling of this machine.
+4. wrk (Debian: ``apt-get install wrk``) with bench/load.lua: for ``--duration`` seconds and
+   ``--connections`` connections each page in turn — hello, the dashboard, « MES FACTURES »,
+   an invoice, its PDF — every request as a random family of the sample; then the staff back
+   office: the household search and the invoice list. Before wrk, every target is requested
+   once and must answer 200 (wrk counts only 4xx/5xx as errors, not a redirect to the login).
+
+Reported per page: requests per second, p50/p95/p99 latency, error rate, and throughput as a
+percentage of the ceiling. Goals (issue 8): dashboard ≥ 33 % of the ceiling with p95 ≤ 50 ms;
+staff pages p95 ≤ 200 ms. Everything stays on 127.0.0.1 and gunicorn is stopped at the end."""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import (
+    LOAD_AT_START,
+    ROOT,
+    cpu_count,
+    markdown_table,
+    record,
+    throwaway_database,
+)
+from bench.generate import generate
+
+HOST = "127.0.0.1"
+START_SECONDS = 90
+LUA_SCRIPT = ROOT / "bench" / "load.lua"
+FAMILY_PAGES = [
+    ("Bare « hello » view (ceiling)", "hello"),
+    ("Dashboard (tableau de bord)", "dashboard"),
+    ("« MES FACTURES »", "invoices"),
+    ("Invoice detail", "invoice"),
+    ("Invoice PDF download", "pdf"),
+]
+STAFF_PAGES = [
+    ("Back office: household search", "staff_search"),
+    ("Back office: invoice list", "staff_invoices"),
+]
+GOALS = {"dashboard": (33.0, 50.0), "staff_search": (None, 200.0), "staff_invoices": (None, 200.0)}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+# --- Sessions and targets ------------------------------------------------------------------
+
+
+def open_session(user, **extra) -> str:
+    """A session as the login view leaves it (the same keys), without hashing a password."""
+    import time as clock
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portail.accounts.middleware import SESSION_STARTED_KEY
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "portail.accounts.backends.IdentifierOrEmailBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SESSION_STARTED_KEY] = clock.time()
+    session.update(extra)
+    session.create()
+    return session.session_key
+
+
+def family_targets(usernames: list[str], count: int, seed: int) -> dict[str, list[str]]:
+    """For ``count`` random families: a session and the path of each family page."""
+    from django.urls import reverse
+
+    from portail.accounts.models import User
+    from portail.billing.models import Invoice
+    from portail.billing.services import store_invoice_pdf
+
+    rng = random.Random(seed)
+    chosen = rng.sample(usernames, min(count, len(usernames)))
+    targets = {key: [] for _label, key in FAMILY_PAGES}
+    for user in User.objects.filter(username__in=chosen):
+        invoice = Invoice.objects.visible_to(user).exclude(status="draft").order_by("-pk").first()
+        store_invoice_pdf(invoice_id=invoice.pk)
+        session = open_session(user)
+        targets["hello"].append("- /bench/hello/")
+        targets["dashboard"].append(f"{session} {reverse('portal:dashboard')}")
+        targets["invoices"].append(f"{session} {reverse('portal:invoices')}")
+        detail = reverse("portal:invoice-detail", kwargs={"reference": invoice.reference})
+        targets["invoice"].append(f"{session} {detail}")
+        pdf = reverse("portal:invoice-pdf", kwargs={"reference": invoice.reference})
+        targets["pdf"].append(f"{session} {pdf}")
+    return targets
+
+
+def staff_targets(seed: int) -> dict[str, list[str]]:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from bench.generate import LAST_NAMES
+    from portail.accounts.models import User
+
+    staff = User.objects.create_superuser(
+        username="bench.admin", email="bench.admin@mairie.example.fr", password=None
+    )
+    device = TOTPDevice.objects.create(user=staff, name="bench", confirmed=True)
+    session = open_session(staff, **{DEVICE_ID_SESSION_KEY: device.persistent_id})
+    rng = random.Random(seed)
+    from urllib.parse import quote
+
+    searches = [
+        f"{session} /gestion/households/household/?q={quote(rng.choice(LAST_NAMES))}"
+        for _ in range(50)
+    ]
+    invoice_pages = [f"{session} /gestion/billing/invoice/?p={page}" for page in range(1, 21)]
+    return {"staff_search": searches, "staff_invoices": invoice_pages}
+
+
+# --- Serving and measuring ---------------------------------------------------------------
+
+
+def collect_static(static_root: Path) -> None:
+    """As at a release: compressed, under hashed names, where the servers will look."""
+    os.environ["STATIC_ROOT"] = str(static_root)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_MANIFEST": "1"},
+        check=True,
+    )
+
+
+def start_gunicorn(*, port: int, workers: int, threads: int, log_path: Path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "STATIC_MANIFEST": "1",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "GUNICORN_BIND": f"{HOST}:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
+    log = open(log_path, "w")  # noqa: SIM115 (closed by stop_gunicorn)
+    process = subprocess.Popen(  # noqa: S603 (gunicorn of this virtualenv)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.conf.py",
+            "config.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    process.log = log
+    return process
+
+
+def wait_until_up(process, base: str) -> None:
+    import requests
+
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start; see its log")
+        try:
+            requests.get(f"{base}/bench/hello/", timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+
+
+def stop_gunicorn(process) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    process.log.close()
+
+
+def check_targets(base: str, lines: list[str]) -> int:
+    """Each target once: how many do not answer 200."""
+    import requests
+
+    failures = 0
+    for line in lines:
+        session, path = line.split(" ", 1)
+        cookies = {} if session == "-" else {"sessionid": session}
+        response = requests.get(base + path, cookies=cookies, timeout=30, allow_redirects=False)
+        failures += response.status_code != 200
+    return failures
+
+
+def run_wrk(*, base: str, targets_file: Path, duration: int, connections: int) -> dict:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
+    threads = max(1, min(connections, cpu_count()))
+    result = subprocess.run(  # noqa: S603 (wrk against loopback)
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA_SCRIPT),
+            base,
+            "--",
+            str(targets_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    figures = json.loads(line.removeprefix("RESULT "))
+    figures["per_second"] = figures["requests"] / figures["seconds"]
+    figures["error_rate"] = (
+        (figures["non_2xx"] + figures["socket_errors"]) / figures["requests"] * 100
+        if figures["requests"]
+        else 100.0
+    )
+    return figures
+
+
+def run(*, scale, duration, connections, families, workers, threads, seed=2026) -> dict:
+    from django.db import connections as database_connections
+
+    work = Path(tempfile.mkdtemp(prefix="bench_load_"))
+    try:
+        generated = generate(scale=scale, seed=seed)
+        targets = family_targets(generated["usernames"], families, seed)
+        targets.update(staff_targets(seed))
+        collect_static(work / "static")
+        database_connections.close_all()
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        server = start_gunicorn(
+            port=port, workers=workers, threads=threads, log_path=work / "gunicorn.log"
+        )
+        results = {}
+        try:
+            wait_until_up(server, base)
+            for _label, key in FAMILY_PAGES + STAFF_PAGES:
+                lines = targets[key]
+                failing = check_targets(base, lines[:50])
+                if failing:
+                    raise RuntimeError(f"{failing} {key} targets do not answer 200")
+                targets_file = work / f"{key}.txt"
+                targets_file.write_text("\n".join(lines) + "\n")
+                results[key] = run_wrk(
+                    base=base, targets_file=targets_file, duration=duration, connections=connections
+                )
+        finally:
+            stop_gunicorn(server)
+            log_lines = (work / "gunicorn.log").read_text(errors="replace").splitlines()
+        return {
+            "scale": scale,
+            "generated": generated,
+            "duration": duration,
+            "connections": connections,
+            "families": len(targets["dashboard"]),
+            "workers": workers,
+            "threads": threads,
+            "results": results,
+            "log_sample": next((x for x in log_lines if '"portail.requests"' in x), ""),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(result: dict) -> str:
+    ceiling = result["results"]["hello"]["per_second"]
+    rows = []
+    verdicts = []
+    for label, key in FAMILY_PAGES + STAFF_PAGES:
+        figures = result["results"][key]
+        share = figures["per_second"] / ceiling * 100
+        rows.append(
+            [
+                label,
+                f"{figures['per_second']:,.0f}",
+                f"{figures['p50_ms']:.1f}",
+                f"{figures['p95_ms']:.1f}",
+                f"{figures['p99_ms']:.1f}",
+                f"{figures['error_rate']:.2f} %",
+                f"{share:.0f} %",
+            ]
+        )
+        if key in GOALS:
+            minimum_share, maximum_p95 = GOALS[key]
+            met = (minimum_share is None or share >= minimum_share) and figures[
+                "p95_ms"
+            ] <= maximum_p95
+            goal = (f"≥ {minimum_share:.0f} % of the ceiling and " if minimum_share else "") + (
+                f"p95 ≤ {maximum_p95:.0f} ms"
+            )
+            verdicts.append(f"- {label}: {goal}: {'met' if met else 'NOT met'}.")
+    table = markdown_table(
+        ["Page", "Requests/s", "p50 (ms)", "p95 (ms)", "p99 (ms)", "Errors", "% of ceiling"], rows
+    )
+    rows_generated = result["generated"]["rows"]
+    data = ", ".join(
+        f"{rows_generated.get(label, 0):,} {name}"
+        for label, name in [
+            ("households.Household", "households"),
+            ("households.Child", "children"),
+            ("billing.Invoice", "invoices"),
+            ("payments.Payment", "payments"),
+            ("direct_debits.Mandate", "mandates"),
+            ("content.News", "news"),
+        ]
+    )
+    busy = ""
+    machine_was_busy = (LOAD_AT_START or 0.0) / cpu_count() > 0.5
+    if machine_was_busy:
+        busy = (
+            f"\n\n**Provisional**: the machine was busy when the run began (load average "
+            f"{LOAD_AT_START or 0:.2f} on {cpu_count()} CPUs); server, wrk and other work "
+            "shared the same cores, so these figures understate what the portal does on a quiet "
+            "machine."
+        )
+    return (
+        f"Data: scale {result['scale']:g} ({data}), generated in "
+        f"{result['generated']['total_seconds']:.0f} s. Server: gunicorn "
+        f"(config/gunicorn.conf.py) with {result['workers']} workers × {result['threads']} "
+        f"threads, DEBUG off, WhiteNoise, JSON request logs; wrk on the same machine, "
+        f"{result['connections']} connections, {result['duration']} s per page, each request "
+        f"as one of {result['families']} random families (or the staff member).\n\n"
+        f"{table}\n\n" + "\n".join(verdicts) + busy
+    )
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 100,000 households")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--families", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=cpu_count() * 2 + 1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-append", action="store_true", help="do not write docs/")
+    options = parser.parse_args(argv)
+    with throwaway_database():
+        result = run(
+            scale=options.scale,
+            duration=options.duration,
+            connections=options.connections,
+            families=options.families,
+            workers=options.workers,
+            threads=options.threads,
+        )
+        section = record(
+            title=f"Pages under load (gunicorn + wrk), scale {options.scale:g}",
+            command=(
+                f"python bench/load.py --scale {options.scale:g} --duration {options.duration} "
+                f"--connections {options.connections} --families {options.families} "
+                f"--workers {options.workers} --threads {options.threads}"
+            ),
+            body=report(result),
+            append=not options.no_append,
+        )
+    print(section)
+    return section
+
+
+if __name__ == "__main__":
+    main()
