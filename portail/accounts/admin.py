@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -323,8 +323,18 @@ class StaffTOTPDeviceAdmin(AdministratorOnlyMixin, otp_totp_admin.TOTPDeviceAdmi
             )
         return super().response_add(request, obj, post_url_continue)
 
+    def qrcode_view(self, request, pk):
+        # django-otp's own view fails with a server error on an unknown device.
+        if not str(pk).isdigit() or not TOTPDevice.objects.filter(pk=pk).exists():
+            raise Http404
+        return super().qrcode_view(request, pk)
+
     def config_view(self, request, pk):
-        device = TOTPDevice.objects.select_related("user").filter(pk=pk).first()
+        device = (
+            TOTPDevice.objects.select_related("user").filter(pk=pk).first()
+            if str(pk).isdigit()
+            else None
+        )
         if device is None:
             raise Http404
         if not self.has_view_or_change_permission(request, device):
@@ -343,3 +353,53 @@ class StaffTOTPDeviceAdmin(AdministratorOnlyMixin, otp_totp_admin.TOTPDeviceAdmi
 if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, StaffTOTPDeviceAdmin)
+
+
+# --- Account closure requests (RGPD) ------------------------------------------------------
+from portail.backoffice.permissions import StaffScopeMixin, scoped_to_households  # noqa: E402
+
+from .models import AccountClosureRequest  # noqa: E402
+from .personal_data import close_account  # noqa: E402
+
+
+@admin.register(AccountClosureRequest)
+class AccountClosureRequestAdmin(StaffScopeMixin, admin.ModelAdmin):
+    """Families' requests to close their account: staff of the household's nursery (or an
+    administrator) close the account with the action; nothing else is edited here."""
+
+    list_display = ["requested_at", "user", "household", "status", "handled_by", "handled_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "household__name"]
+    list_select_related = ["user", "household", "handled_by"]
+    readonly_fields = [
+        "user",
+        "household",
+        "reason",
+        "status",
+        "requested_at",
+        "handled_by",
+        "handled_at",
+    ]
+    fields = readonly_fields
+    actions = ["close_accounts"]
+
+    def scope_queryset(self, queryset, user):
+        return scoped_to_households(queryset, user)
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    @admin.action(description=_("Close the selected accounts"))
+    def close_accounts(self, request, queryset):
+        closed = 0
+        for closure in queryset.filter(status=AccountClosureRequest.Status.PENDING):
+            close_account(closure=closure, handled_by=request.user)
+            closed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "{count} account closed. Its invoices and payments are kept.",
+                "{count} accounts closed. Their invoices and payments are kept.",
+                closed,
+            ).format(count=closed),
+        )

@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from portail.organisation.models import TermsVersion
@@ -20,6 +21,10 @@ GATE_ALLOWED = {
     "portal:password-change-required",
     "portal:session-extend",
     "set_language",
+    # The legal pages, readable before accepting the CGU they complete.
+    "portal:legal-notice",
+    "portal:privacy",
+    "portal:accessibility",
     # The development outbox (404 unless DEBUG): a newcomer reads the activation e-mail there.
     "notifications:outbox-list",
     "notifications:outbox-detail",
@@ -90,3 +95,22 @@ class FamilyGateMiddleware:
             request.session[TERMS_ACCEPTED_KEY] = current.version
             return None
         return reverse("portal:terms")
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: Permissions-Policy on every response,
+    and ``Cache-Control: no-store`` on every page shown to a logged-in person, so that no
+    shared cache or back button keeps a copy of a family's data (ASVS 8.2.1)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -121,3 +122,62 @@ class TermsAcceptance(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.terms}"
+
+
+class AccountClosureRequest(models.Model):
+    """A family's request to close its account (RGPD Art. 17), handled by staff: the account
+    is then disabled, while invoices and payments stay for the public accounts' retention
+    period and the household is anonymised by the retention purge."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to handle")
+        DONE = "done", _("account closed")
+        CANCELLED = "cancelled", _("request cancelled")
+
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="closure_requests",
+        verbose_name=_("account"),
+    )
+    household = models.ForeignKey(
+        "households.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="closure_requests",
+        verbose_name=_("household"),
+    )
+    reason = models.TextField(_("message from the family"), blank=True, max_length=2000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    handled_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account closure request")
+        verbose_name_plural = _("account closure requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_closure_request_per_account",
+            )
+        ]
+
+    def __str__(self):
+        return _("Closure of the account {identifier}").format(
+            identifier=self.user.username if self.user_id else "—"
+        )

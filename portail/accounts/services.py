@@ -9,6 +9,7 @@ from datetime import timedelta
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from .models import AccountLink, TermsAcceptance
 
 User = get_user_model()
 
-RESET_EMAILS_PER_HOUR = 5
+RESET_REQUESTS_CACHE_KEY = "password-reset-requests:{ip}"
 
 
 class InvitationError(Exception):
@@ -270,7 +271,7 @@ def request_password_reset(*, login: str) -> None:
         purpose=AccountLink.Purpose.PASSWORD_RESET,
         created_at__gte=timezone.now() - timedelta(hours=1),
     ).count()
-    if recent >= RESET_EMAILS_PER_HOUR:
+    if recent >= settings.PASSWORD_RESET_EMAILS_PER_HOUR:
         return
     with transaction.atomic():
         _link, token = issue_account_link(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET)
@@ -284,6 +285,20 @@ def request_password_reset(*, login: str) -> None:
                 "valid_minutes": settings.PASSWORD_RESET_LINK_MINUTES,
             },
         )
+
+
+def count_reset_request(*, ip_address: str | None) -> bool:
+    """Count one password reset request from this address; False once the address made more
+    than ``PASSWORD_RESET_REQUESTS_PER_IP_HOUR`` in the hour (someone trying many accounts).
+    The count lives in the cache: shared by every worker when CACHES is Redis."""
+    key = RESET_REQUESTS_CACHE_KEY.format(ip=ip_address or "unknown")
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= settings.PASSWORD_RESET_REQUESTS_PER_IP_HOUR
 
 
 def accept_terms(*, user, terms, ip_address: str | None) -> TermsAcceptance:

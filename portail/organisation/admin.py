@@ -24,6 +24,17 @@ class OrganisationAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
             {"fields": ["service_name", "service_email", "service_phone"]},
         ),
         (_("E-mails"), {"fields": ["noreply_email"]}),
+        (
+            _("Legal pages"),
+            {
+                "fields": [
+                    "publication_director",
+                    "host_details",
+                    "data_protection_contact",
+                    ("accessibility_rate", "accessibility_audited_on"),
+                ]
+            },
+        ),
     ]
 
     def has_add_permission(self, request, *args):

@@ -20,12 +20,43 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("Address the portal's e-mails are sent from. Empty: the server default."),
     )
+    # Shown on the legal pages (« Mentions légales », « Données personnelles »,
+    # « Accessibilité »).
+    publication_director = models.CharField(
+        _("publication director"),
+        max_length=200,
+        blank=True,
+        help_text=_("Usually the mayor, e.g. « Mme Anne Martin, maire »."),
+    )
+    host_details = models.TextField(
+        _("host"),
+        blank=True,
+        help_text=_("Name, address and phone number of the company hosting the portal."),
+    )
+    data_protection_contact = models.TextField(
+        _("data protection officer"),
+        blank=True,
+        help_text=_("How to reach the data protection officer (DPO): e-mail or postal address."),
+    )
+    accessibility_rate = models.PositiveSmallIntegerField(
+        _("accessibility compliance rate (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Share of RGAA criteria met, from the last audit. Empty: not audited yet."),
+    )
+    accessibility_audited_on = models.DateField(
+        _("accessibility audit date"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisation")
         constraints = [
-            models.CheckConstraint(condition=models.Q(pk=1), name="organisation_single_row")
+            models.CheckConstraint(condition=models.Q(pk=1), name="organisation_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(accessibility_rate__lte=100),
+                name="organisation_accessibility_rate_percent",
+            ),
         ]
 
     def __str__(self):

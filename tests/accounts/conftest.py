@@ -99,6 +99,10 @@ GATE_EXEMPT = {
     "portal:password-change-required",
     "portal:session-extend",
     "set_language",
+    # The legal pages, public (portail/accounts/middleware.py GATE_ALLOWED).
+    "portal:legal-notice",
+    "portal:privacy",
+    "portal:accessibility",
 }
 
 
@@ -129,7 +133,13 @@ def portal_urls(guardian) -> dict[str, str]:
     for pattern in urls.urlpatterns:
         assert isinstance(pattern, URLPattern), pattern
         name = f"{urls.app_name}:{pattern.name}"
-        if pattern.pattern.converters:
-            assert name in kwargs_for, f"portal_urls() needs arguments for {name}"
-        found[name] = reverse(name, kwargs=kwargs_for.get(name))
+        kwargs = kwargs_for.get(name)
+        if kwargs is None and pattern.pattern.converters:
+            # Only the gates are checked: they answer before the view, so an unknown object
+            # of the right shape will do for the routes not listed above.
+            kwargs = {
+                key: uuid.uuid4() if type(converter).__name__ == "UUIDConverter" else "1"
+                for key, converter in pattern.pattern.converters.items()
+            }
+        found[name] = reverse(name, kwargs=kwargs)
     return found

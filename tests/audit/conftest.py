@@ -1,0 +1,5 @@
+from tests.security import figures
+
+
+def pytest_sessionfinish(session, exitstatus):
+    figures.write()

@@ -1,0 +1,141 @@
+"""DATA-05: `manage.py purge_expired_data` anonymises households past their retention
+period, deletes old logs and e-mails, keeps invoices for the archives; --dry-run only
+counts, and a second run finds nothing left to do."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from axes.models import AccessAttempt
+from django.core.management import call_command
+from django.utils import timezone
+from freezegun import freeze_time
+
+from portail.accounts.models import User
+from portail.accounts.retention import ANONYMISED, expired_households, purge_expired_data
+from portail.audit.models import AuditAction, AuditEvent
+from portail.households.models import Child, Contact, Guardian, Household
+from portail.notifications.models import OutgoingEmail
+from tests.factories import InvoiceFactory
+from tests.portal.families import make_family
+
+from .figures import record
+
+NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def days_ago(days):
+    return NOW - datetime.timedelta(days=days)
+
+
+@pytest.fixture
+def scenario():
+    """One household gone for 3 years and a day, one still active, old and recent logs."""
+    with freeze_time(days_ago(5 * 365)):
+        gone = make_family(name="Partie")
+        active = make_family(name="Restee")
+    Household.objects.filter(pk__in=[gone.household.pk, active.household.pk]).update(
+        created_at=days_ago(5 * 365)
+    )
+    InvoiceFactory(
+        household=gone.household, payer=gone.guardian, period_on=datetime.date(2023, 5, 1)
+    )
+    InvoiceFactory(
+        household=active.household, payer=active.guardian, period_on=datetime.date(2026, 5, 1)
+    )
+    User.objects.filter(pk=gone.user.pk).update(last_login=days_ago(3 * 365 + 2))
+    with freeze_time(days_ago(400)):
+        AuditEvent.objects.create(action=AuditAction.VIEW, at=days_ago(400))
+        AccessAttempt.objects.create(
+            username="x",
+            ip_address="192.0.2.1",
+            user_agent="t",
+            http_accept="t",
+            path_info="/",
+            get_data="",
+            post_data="",
+            failures_since_start=1,
+        )
+    AuditEvent.objects.create(action=AuditAction.VIEW, at=days_ago(10))
+    OutgoingEmail.objects.create(
+        kind="password_reset",
+        to="a@example.fr",
+        from_email="n@example.fr",
+        subject="s",
+        body_text="b",
+        status=OutgoingEmail.Status.SENT,
+        created_at=days_ago(400),
+    )
+    OutgoingEmail.objects.create(
+        kind="password_reset",
+        to="b@example.fr",
+        from_email="n@example.fr",
+        subject="s",
+        body_text="b",
+        status=OutgoingEmail.Status.SENT,
+        created_at=days_ago(5),
+    )
+    return gone, active
+
+
+def test_dry_run_counts_without_changing_anything(scenario):
+    gone, _active = scenario
+    out = StringIO()
+    with freeze_time(NOW):
+        call_command("purge_expired_data", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert "Dry run" in text
+    assert "households: due 1, purged 0" in text
+    assert "audit events: due 1, purged 0" in text
+    assert "outbox e-mails: due 1, purged 0" in text
+    assert Household.objects.get(pk=gone.household.pk).name == "Famille Partie"
+
+
+def test_the_purge_anonymises_what_is_due_and_keeps_the_rest(scenario):
+    gone, active = scenario
+    with freeze_time(NOW):
+        lines = purge_expired_data()
+        again = purge_expired_data()
+    by_category = {line.category: line for line in lines}
+    record(
+        "retention",
+        **{f"{line.category.replace(' ', '_')}_due": line.due for line in lines},
+        **{f"{line.category.replace(' ', '_')}_purged": line.purged for line in lines},
+    )
+    for category in ("households", "audit events", "login attempts", "outbox e-mails"):
+        assert by_category[category].due == by_category[category].purged == 1, category
+
+    household = Household.objects.get(pk=gone.household.pk)
+    assert household.name == ANONYMISED and household.address_line1 == ""
+    guardian = Guardian.objects.get(pk=gone.guardian.pk)
+    assert (guardian.first_name, guardian.last_name, guardian.email, guardian.mobile_phone) == (
+        ANONYMISED,
+        "",
+        "",
+        "",
+    )
+    child = Child.objects.get(pk=gone.child.pk)
+    assert (child.first_name, child.birth_date) == (ANONYMISED, datetime.date(2023, 1, 1))
+    assert not Contact.objects.filter(household=household).exists()
+    user = User.objects.get(pk=gone.user.pk)
+    assert not user.is_active and user.email == "" and user.username == f"anonyme-{user.pk}"
+    # Accounting keeps the invoice as issued.
+    assert household.invoices.count() == 1
+    # The active household, recent logs and e-mails stay.
+    assert Household.objects.get(pk=active.household.pk).name == "Famille Restee"
+    assert User.objects.get(pk=active.user.pk).is_active
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW).count() == 1
+    assert OutgoingEmail.objects.filter(to="b@example.fr").exists()
+    assert not OutgoingEmail.objects.filter(to="a@example.fr").exists()
+    # Idempotent, and the purge itself is in the trail with counts only.
+    assert all(line.due == 0 for line in again if line.category != "invoices")
+    purge = AuditEvent.objects.filter(action=AuditAction.PURGE).last()
+    assert purge.details["households"] == 1
+
+
+def test_a_household_with_recent_activity_is_not_due(scenario):
+    _gone, active = scenario
+    with freeze_time(NOW):
+        assert active.household not in expired_households()
+    with freeze_time(NOW + datetime.timedelta(days=3 * 366 + 60)):
+        assert active.household in expired_households(now=timezone.now())
