@@ -1,13 +1,18 @@
 """The monthly invoicing run: 10,000 households, one invoice each, from draft to e-mail.
 
     python bench/issue_invoices.py [--households 10000] [--processes 2] [--no-append]
+                                   [--one-by-one] [--without-rl-accel]
 
 Stages, each timed on its own and through the same services the back office and the task
 worker call:
-1. drafts: ``create_draft_invoice`` with 2 to 4 lines per invoice (per child);
+1. drafts: ``create_draft_invoices`` in bulk, 2 to 4 lines per invoice (per child);
 2. issue: ``issue_invoices`` by batches (numbers, dates, payer snapshot);
-3. PDFs: ``store_invoice_pdf`` for each invoice (render with ReportLab, store, SHA-256);
-4. e-mails: ``notify_invoice_issued`` for each invoice (rendered and stored in the outbox).
+3. PDFs: ``store_invoice_pdfs`` by batches of 50, as the worker's task after issue (render
+   with ReportLab, store, SHA-256; one commit per batch);
+4. e-mails: ``notify_invoices_issued`` by the same batches (stored in the outbox).
+``--one-by-one`` measures the per-invoice services instead (``create_draft_invoice``,
+``store_invoice_pdf``, ``notify_invoice_issued``: one commit per invoice and stage), and
+``--without-rl-accel`` hides ReportLab's C accelerator, to compare.
 Stages 3 and 4 are what the task worker does after issue; here they run in ``--processes``
 processes, as that many workers would (PostgreSQL only: SQLite has one writer at a time).
 The households, guardians and children are made beforehand with bulk inserts, not timed.
@@ -122,38 +127,57 @@ def invoice_lines(rng: random.Random, children: list) -> list[dict]:
 # --- The stages that run in worker processes ----------------------------------------------
 
 
-def _store_pdf(invoice_id: int) -> None:
+def _store_pdfs(ids: list[int]) -> None:
+    from portail.billing.issuing import store_invoice_pdfs
+
+    store_invoice_pdfs(invoice_ids=ids)
+
+
+def _notify_all(ids: list[int]) -> None:
+    from portail.billing.notifications import notify_invoices_issued
+
+    notify_invoices_issued(invoice_ids=ids)
+
+
+def _store_pdf_one_by_one(ids: list[int]) -> None:
     from portail.billing.services import store_invoice_pdf
 
-    store_invoice_pdf(invoice_id=invoice_id)
+    for invoice_id in ids:
+        store_invoice_pdf(invoice_id=invoice_id)
 
 
-def _notify(invoice_id: int) -> None:
+def _notify_one_by_one(ids: list[int]) -> None:
     from portail.billing.notifications import notify_invoice_issued
 
-    notify_invoice_issued(invoice_id=invoice_id)
+    for invoice_id in ids:
+        notify_invoice_issued(invoice_id=invoice_id)
 
 
-WORKER_STAGES = {"pdf": _store_pdf, "email": _notify}
+WORKER_STAGES = {
+    "pdf": _store_pdfs,
+    "email": _notify_all,
+    "pdf-one-by-one": _store_pdf_one_by_one,
+    "email-one-by-one": _notify_one_by_one,
+}
 
 
 def _work(job: tuple[str, list[int]]) -> int:
     stage, ids = job
-    for invoice_id in ids:
-        WORKER_STAGES[stage](invoice_id)
+    WORKER_STAGES[stage](ids)
     return len(ids)
 
 
 def run_in_workers(stage: str, ids: list[int], processes: int) -> None:
     """Call the stage for every id, in ``processes`` forked processes that each open their
     own database connection, as task workers would."""
+    # Batches of 50, as issue_invoices queues the worker's tasks (PDF_BATCH_SIZE).
+    chunks = [(stage, ids[start : start + 50]) for start in range(0, len(ids), 50)]
     if processes <= 1:
-        _work((stage, ids))
+        assert sum(map(_work, chunks)) == len(ids)
         return
     from django.db import connections
 
     connections.close_all()  # a forked child must not share the parent's connection
-    chunks = [(stage, ids[start : start + 50]) for start in range(0, len(ids), 50)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         done = sum(pool.imap_unordered(_work, chunks))
     assert done == len(ids)
@@ -162,10 +186,18 @@ def run_in_workers(stage: str, ids: list[int], processes: int) -> None:
 # --- The run -------------------------------------------------------------------------------
 
 
-def run(*, households: int, processes: int = 1, batch_size: int = 500, seed: int = 2026):
+def run(
+    *,
+    households: int,
+    processes: int = 1,
+    batch_size: int = 500,
+    seed: int = 2026,
+    one_by_one: bool = False,
+):
     """Run the four stages on the current database; returns the timed stages."""
     from django.db import connection, transaction
 
+    from portail.billing.issuing import DraftSpec, create_draft_invoices
     from portail.billing.models import Invoice
     from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
     from portail.notifications.models import OutgoingEmail
@@ -187,8 +219,20 @@ def run(*, households: int, processes: int = 1, batch_size: int = 500, seed: int
     stages: list[Stage] = []
 
     drafts = []
-    with stopwatch(stages, "Drafts (`create_draft_invoice`, 2–4 lines)", households):
+    name = "create_draft_invoice" if one_by_one else "create_draft_invoices"
+    with stopwatch(stages, f"Drafts (`{name}`, 2–4 lines)", households):
         for start in range(0, len(families), batch_size):
+            if not one_by_one:
+                drafts += create_draft_invoices(
+                    regie=regie,
+                    kind=kind,
+                    period_on=_period(),
+                    drafts=[
+                        DraftSpec(household, guardian, invoice_lines(rng, children))
+                        for household, guardian, children in families[start : start + batch_size]
+                    ],
+                )
+                continue
             with transaction.atomic():
                 for household, guardian, children in families[start : start + batch_size]:
                     drafts.append(
@@ -208,10 +252,13 @@ def run(*, households: int, processes: int = 1, batch_size: int = 500, seed: int
 
     ids = [invoice.pk for invoice in drafts]
     label = f"{processes} process{'es' if processes > 1 else ''}"
-    with stopwatch(stages, f"PDFs (`store_invoice_pdf`, {label})", households):
-        run_in_workers("pdf", ids, processes)
-    with stopwatch(stages, f"E-mails queued (`notify_invoice_issued`, {label})", households):
-        run_in_workers("email", ids, processes)
+    suffix = "-one-by-one" if one_by_one else ""
+    pdf_name = "store_invoice_pdf" if one_by_one else "store_invoice_pdfs"
+    with stopwatch(stages, f"PDFs (`{pdf_name}`, {label})", households):
+        run_in_workers("pdf" + suffix, ids, processes)
+    email_name = "notify_invoice_issued" if one_by_one else "notify_invoices_issued"
+    with stopwatch(stages, f"E-mails queued (`{email_name}`, {label})", households):
+        run_in_workers("email" + suffix, ids, processes)
 
     # What the stages were supposed to leave behind, checked so that a fast run is a real one.
     issued = Invoice.objects.filter(pk__in=ids)
@@ -252,12 +299,24 @@ def main(argv: list[str] | None = None) -> str:
     )
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--no-append", action="store_true", help="do not write docs/")
+    parser.add_argument(
+        "--one-by-one", action="store_true", help="per-invoice services (one commit each)"
+    )
+    parser.add_argument(
+        "--without-rl-accel", action="store_true", help="ReportLab without its C accelerator"
+    )
     options = parser.parse_args(argv)
+    if options.without_rl_accel:
+        sys.modules["_rl_accel"] = None  # ReportLab then falls back to pure Python
     with throwaway_database():
+        from reportlab.lib import rl_accel
+
+        accelerated = type(rl_accel.fp_str).__name__ == "builtin_function_or_method"
         stages = run(
             households=options.households,
             processes=options.processes,
             batch_size=options.batch_size,
+            one_by_one=options.one_by_one,
         )
         from django.db import connection
 
@@ -267,8 +326,11 @@ def main(argv: list[str] | None = None) -> str:
             command=(
                 f"python bench/issue_invoices.py --households {options.households} "
                 f"--processes {processes} --batch-size {options.batch_size}"
+                + (" --one-by-one" if options.one_by_one else "")
+                + (" --without-rl-accel" if options.without_rl_accel else "")
             ),
-            body=report(stages),
+            body=report(stages)
+            + f"\n\nReportLab's C accelerator (rl_accel): {'on' if accelerated else 'off'}.",
             append=not options.no_append,
         )
     print(section)

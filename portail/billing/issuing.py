@@ -1,8 +1,18 @@
-"""Issuing many drafts at once, as a background job staff follow on its page.
+"""Many invoices at once: the monthly run and imports.
 
-Each batch is issued by ``services.issue_invoices`` in its own transaction, so numbers stay
-sequential and without gaps, a crash leaves whole batches issued (and the rest in draft), and
-the job's progress moves as batches are done."""
+- ``create_draft_invoices``: drafts in bulk (a few INSERTs for hundreds of invoices and their
+  lines, totals computed first), with the same rules as ``services.create_draft_invoice``.
+- Issuing as a background job staff follow on its page: each batch is issued by
+  ``services.issue_invoices`` in its own transaction, so numbers stay sequential and without
+  gaps, a crash leaves whole batches issued (and the rest in draft), and the job's progress
+  moves as batches are done.
+- ``store_invoice_pdfs``: what the worker does after issue, for a batch of invoices in one
+  transaction (one durable commit for the batch rather than one per invoice)."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
@@ -11,11 +21,107 @@ from django.utils.translation import ngettext
 
 from portail.jobs import services as jobs
 
-from .models import Invoice
-from .services import BillingError, issue_invoices
+from .models import ZERO, Invoice, InvoiceLine
+from .services import (
+    BillingError,
+    _build_lines,
+    _safe,
+    _store_pdf,
+    issue_invoices,
+    store_invoice_pdf,
+)
+
+logger = logging.getLogger(__name__)
 
 JOB_KIND = "billing.issue_invoices"
 BATCH_SIZE = 100
+
+
+@dataclass
+class DraftSpec:
+    """One draft of ``create_draft_invoices``; ``lines`` as for ``create_draft_invoice``."""
+
+    household: object
+    payer: object
+    lines: list[dict] = field(default_factory=list)
+    external_reference: str = ""
+    due_on: date | None = None
+
+
+@transaction.atomic
+def create_draft_invoices(
+    *, regie, kind, period_on: date, drafts: Iterable[DraftSpec], created_by=None
+) -> list[Invoice]:
+    """Drafts for many households in a few INSERTs: every draft is checked first (kind of
+    the régie, payer of the household, total not negative) and nothing is created if one is
+    wrong."""
+    if kind.regie_id != regie.pk:
+        raise BillingError(f"Le type « {kind} » n'appartient pas à la régie « {regie} ».")
+    drafts = list(drafts)
+    invoices, built_lines = [], []
+    for spec in drafts:
+        if spec.payer.household_id != spec.household.pk:
+            raise BillingError(
+                f"{spec.payer} n'est pas représentant légal du foyer « {spec.household} »."
+            )
+        invoice = Invoice(
+            regie=regie,
+            kind=kind,
+            household=spec.household,
+            payer=spec.payer,
+            period_on=period_on.replace(day=1),
+            created_by=created_by,
+            external_reference=spec.external_reference,
+            due_on=spec.due_on,
+        )
+        lines = _build_lines(invoice, spec.lines)
+        invoice.total = sum((line.amount for line in lines), ZERO)
+        if invoice.total < 0:
+            raise BillingError("Le total d'une facture ne peut pas être négatif.")
+        invoices.append(invoice)
+        built_lines.append(lines)
+    Invoice.objects.bulk_create(invoices, batch_size=500)
+    for invoice, lines in zip(invoices, built_lines, strict=True):
+        for line in lines:
+            line.invoice = invoice  # now that it has its primary key
+    InvoiceLine.objects.bulk_create(
+        [line for lines in built_lines for line in lines], batch_size=1000
+    )
+    return invoices
+
+
+def store_invoice_pdfs(*, invoice_ids: list[int]) -> int:
+    """``store_invoice_pdf`` for a batch, in one transaction. If anything in the batch fails,
+    the batch is rolled back and each invoice is tried on its own, so one bad invoice never
+    holds back the others. Returns how many PDFs were stored."""
+    from . import pdf
+
+    try:
+        with transaction.atomic():
+            invoices = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("regie", "kind", "household", "payer__user")
+                .filter(pk__in=invoice_ids, pdf="")
+                .exclude(status=Invoice.Status.DRAFT)
+                .order_by("pk")
+            )
+            stored = 0
+            for invoice in invoices:
+                content = pdf.render_invoice(invoice)
+                name = f"facture-{_safe(invoice.number)}.pdf"
+                _store_pdf(invoice, "pdf", "pdf_sha256", name, content)
+                stored += 1
+            return stored
+    except Exception:
+        logger.exception("Batch of %d invoice PDFs failed: one by one", len(invoice_ids))
+    stored = 0
+    for invoice_id in invoice_ids:
+        try:
+            store_invoice_pdf(invoice_id=invoice_id)
+            stored += 1
+        except Exception:
+            logger.exception("PDF of invoice %s failed", invoice_id)
+    return stored
 
 
 def queue_issue_job(*, invoice_ids: list[int], created_by):

@@ -5,6 +5,7 @@ invoice is never paid or credited beyond its total, a number is unique per régi
 issued invoice and its lines never change (triggers in migration 0002: a credit note
 corrects an invoice)."""
 
+import json
 import uuid
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from portail.lib.encryption import EncryptedTextField
 
 ZERO = Decimal("0.00")
 
@@ -82,6 +85,30 @@ class Regie(models.Model):
         ),
     )
 
+    class OnlineProvider(models.TextChoices):
+        """The online payment services a régie may use (eopayment backends)."""
+
+        PAYFIP = "payfip_ws", _("PayFiP (DGFiP, Régie web service)")
+        SYSTEMPAY = "systempayv2", _("SystemPay / PayZen")
+        PAYBOX = "paybox", _("Paybox")
+
+    online_provider = models.CharField(
+        _("online payment service"),
+        max_length=20,
+        choices=OnlineProvider.choices,
+        default=OnlineProvider.PAYFIP,
+        help_text=_("PayFiP unless the régie has a contract with another payment service."),
+    )
+    # The provider's settings, checked against eopayment's own description of its parameters
+    # (portail/payments/payfip.py): the plain ones here, the secrets (keys, shared secrets)
+    # encrypted apart, as a JSON object, never shown back in full.
+    online_provider_options = models.JSONField(
+        _("payment service settings"), default=dict, blank=True
+    )
+    online_provider_secrets = EncryptedTextField(
+        _("payment service secrets"), blank=True, default=""
+    )
+
     class Meta:
         verbose_name = _("régie")
         verbose_name_plural = _("régies")
@@ -93,7 +120,22 @@ class Regie(models.Model):
     @property
     def has_payfip(self) -> bool:
         """Whether families can pay this régie's invoices online with PayFiP."""
-        return self.accepts_card_online and len(self.payfip_client_number) == 6
+        return (
+            self.accepts_card_online
+            and self.online_provider == self.OnlineProvider.PAYFIP
+            and len(self.payfip_client_number) == 6
+        )
+
+    @property
+    def has_online_payment(self) -> bool:
+        """Whether families can pay this régie's invoices online, whatever the service."""
+        if self.online_provider == self.OnlineProvider.PAYFIP:
+            return self.has_payfip
+        return self.accepts_card_online and bool(self.online_provider_options)
+
+    @property
+    def online_provider_secret_values(self) -> dict:
+        return json.loads(self.online_provider_secrets) if self.online_provider_secrets else {}
 
 
 class InvoiceKind(models.Model):
@@ -264,6 +306,11 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["household", "status"]),
             models.Index(fields=["regie", "period_on"]),
+            # The back office's invoice list: its ordering, with the primary key the change
+            # list adds, so that a page is read from the index instead of sorting the table.
+            models.Index(
+                fields=["-period_on", "-issued_on", "-number", "-id"], name="invoice_list_order"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

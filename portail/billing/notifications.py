@@ -1,14 +1,26 @@
 """E-mails about invoices: one function per notification, templates in
 templates/notifications/<kind>/."""
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.notifications.services import queue_email
+from portail.households.models import Guardian
+from portail.notifications.models import NotificationCategory
+from portail.notifications.services import (
+    EmailToQueue,
+    Recipient,
+    notify_recipients,
+    queue_emails,
+)
 
 from .models import Invoice
+
+logger = logging.getLogger(__name__)
 
 
 def invoice_recipients(invoice: Invoice) -> list:
@@ -26,6 +38,36 @@ def invoice_recipients(invoice: Invoice) -> list:
     return recipients
 
 
+def _invoice_issued_messages(invoice: Invoice) -> tuple[list[EmailToQueue], list[tuple]]:
+    """The « nouvelle facture » e-mails of an issued invoice, and the same people's entries
+    in their notification centre (the e-mail is the invoice's own, so it sends none)."""
+    path = reverse("portal:invoice-detail", kwargs={"reference": invoice.reference})
+    url = settings.SITE_URL + path
+    recipients = invoice_recipients(invoice)
+    emails = [
+        EmailToQueue(
+            "invoice_issued",
+            email,
+            {"invoice": invoice, "guardian": guardian, "invoice_url": url},
+            language=guardian.user.language if guardian.user else "fr",
+        )
+        for guardian, email in recipients
+    ]
+    label = f"{invoice.kind.label} {invoice.number}"
+    entries = [
+        (Recipient(guardian.user, invoice.household_id, email), label, path)
+        for guardian, email in recipients
+        if guardian.user_id
+    ]
+    return emails, entries
+
+
+def _send(emails: list[EmailToQueue], entries: list[tuple]) -> None:
+    queue_emails(emails)
+    # The same people see it in their notification centre (the e-mail above is the invoice's).
+    notify_recipients(category=NotificationCategory.INVOICE, entries=entries, send_emails=False)
+
+
 @transaction.atomic
 def notify_invoice_issued(*, invoice_id: int) -> int:
     """« Une nouvelle facture est disponible » to each recipient, once per invoice (a task
@@ -37,19 +79,48 @@ def notify_invoice_issued(*, invoice_id: int) -> int:
     )
     if invoice.notified_at is not None or invoice.status == Invoice.Status.DRAFT:
         return 0
-    url = settings.SITE_URL + reverse(
-        "portal:invoice-detail", kwargs={"reference": invoice.reference}
-    )
-    count = 0
-    for guardian, email in invoice_recipients(invoice):
-        language = guardian.user.language if guardian.user else "fr"
-        queue_email(
-            kind="invoice_issued",
-            to=email,
-            language=language,
-            context={"invoice": invoice, "guardian": guardian, "invoice_url": url},
-        )
-        count += 1
+    emails, entries = _invoice_issued_messages(invoice)
+    _send(emails, entries)
     invoice.notified_at = timezone.now()
     invoice.save(update_fields=["notified_at"])
+    return len(emails)
+
+
+def notify_invoices_issued(*, invoice_ids: list[int]) -> int:
+    """``notify_invoice_issued`` for a batch of invoices in one transaction and a constant
+    number of queries (invoices and guardians read together, e-mails and notification
+    entries written in bulk). If the batch fails, each invoice is tried on its own, so one
+    bad invoice never holds back the others. Returns how many e-mails were queued."""
+    try:
+        with transaction.atomic():
+            invoices = list(
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("kind", "regie", "household", "payer__user")
+                .prefetch_related(
+                    Prefetch(
+                        "household__guardians", queryset=Guardian.objects.select_related("user")
+                    )
+                )
+                .filter(pk__in=invoice_ids, notified_at__isnull=True)
+                .exclude(status=Invoice.Status.DRAFT)
+                .order_by("pk")
+            )
+            emails, entries = [], []
+            for invoice in invoices:
+                invoice_emails, invoice_entries = _invoice_issued_messages(invoice)
+                emails += invoice_emails
+                entries += invoice_entries
+            _send(emails, entries)
+            Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).update(
+                notified_at=timezone.now()
+            )
+            return len(emails)
+    except Exception:
+        logger.exception("Batch of %d invoice e-mails failed: one by one", len(invoice_ids))
+    count = 0
+    for invoice_id in invoice_ids:
+        try:
+            count += notify_invoice_issued(invoice_id=invoice_id)
+        except Exception:
+            logger.exception("Notification of invoice %s failed", invoice_id)
     return count

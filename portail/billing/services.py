@@ -106,6 +106,51 @@ def replace_draft_lines(*, invoice: Invoice, lines: Iterable[dict]) -> Invoice:
     return _set_lines(invoice, lines)
 
 
+# What staff may change on a draft besides its lines; the rest comes with the issue.
+DRAFT_FIELDS = ("kind", "household", "payer", "period_on", "due_on", "external_reference")
+
+
+@transaction.atomic
+def update_draft_invoice(
+    *, invoice: Invoice, lines: Iterable[dict] | None = None, **changes
+) -> Invoice:
+    """Change a draft: any of ``DRAFT_FIELDS``, and its lines when ``lines`` is given (they
+    replace the old ones and the total follows). An issued invoice never changes: a credit
+    note corrects it."""
+    unknown = set(changes) - set(DRAFT_FIELDS)
+    if unknown:
+        raise BillingError(f"Champ(s) non modifiable(s) : {', '.join(sorted(unknown))}.")
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",)).select_related("regie").get(pk=invoice.pk)
+    )
+    if invoice.status != Invoice.Status.DRAFT:
+        raise BillingError(
+            f"La facture {invoice.number} est émise : elle ne change plus, un avoir la corrige."
+        )
+    for name, value in changes.items():
+        setattr(invoice, name, value)
+    if "period_on" in changes:
+        invoice.period_on = invoice.period_on.replace(day=1)
+    if invoice.kind.regie_id != invoice.regie_id:
+        raise BillingError(
+            f"Le type « {invoice.kind} » n'appartient pas à la régie « {invoice.regie} »."
+        )
+    if invoice.payer.household_id != invoice.household_id:
+        raise BillingError(
+            f"{invoice.payer} n'est pas représentant légal du foyer « {invoice.household} »."
+        )
+    if changes:
+        invoice.save(update_fields=list(changes))
+    if lines is not None:
+        invoice.lines.all().delete()
+        _set_lines(invoice, lines)
+    return invoice
+
+
+# Invoices per worker task after issue (one commit for the batch's PDFs, one for its e-mails).
+PDF_BATCH_SIZE = 50
+
+
 def take_numbers(*, regie: Regie, series: str, year: int, count: int) -> list[int]:
     """Reserve ``count`` consecutive numbers; the sequence row stays locked until commit."""
     NumberSequence.objects.get_or_create(regie=regie, series=series, year=year)
@@ -135,7 +180,7 @@ def issue_invoices(
     """Give drafts their number, date and payer snapshot. Numbers come from the régie's
     yearly sequence, in the order given, unless ``numbers`` (invoice pk → number, from an
     import) says otherwise. The PDF and the e-mails follow on commit, in the worker."""
-    from .tasks import render_invoice_pdf
+    from .tasks import render_invoice_pdfs
 
     issued_on = issued_on or timezone.localdate()
     numbers = numbers or {}
@@ -182,8 +227,11 @@ def issue_invoices(
     Invoice.objects.bulk_update(
         drafts, ["number", "issued_on", "due_on", "status", "payer_name", "payer_address"]
     )
-    for invoice in drafts:
-        transaction.on_commit(lambda pk=invoice.pk: render_invoice_pdf.enqueue(pk))
+    # The worker renders and notifies by batches: one commit per batch, not per invoice.
+    ids = [invoice.pk for invoice in drafts]
+    for start in range(0, len(ids), PDF_BATCH_SIZE):
+        batch = ids[start : start + PDF_BATCH_SIZE]
+        transaction.on_commit(lambda batch=batch: render_invoice_pdfs.enqueue(batch))
     return drafts
 
 

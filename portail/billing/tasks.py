@@ -13,6 +13,16 @@ def render_invoice_pdf(invoice_id: int) -> None:
 
 
 @task()
+def render_invoice_pdfs(invoice_ids: list[int]) -> None:
+    """The same for a batch of newly issued invoices: one commit for the PDFs, one for the
+    e-mails (issue_invoices queues one task per PDF_BATCH_SIZE invoices)."""
+    from . import issuing
+
+    issuing.store_invoice_pdfs(invoice_ids=invoice_ids)
+    notifications.notify_invoices_issued(invoice_ids=invoice_ids)
+
+
+@task()
 def render_credit_note_pdf(credit_note_id: int) -> None:
     services.store_credit_note_pdf(credit_note_id=credit_note_id)
 

@@ -12,8 +12,6 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +26,15 @@ from portail.backoffice.permissions import (
     invoices_for,
     scoped_to_households,
 )
-from portail.billing.admin import RegieFilter, admin_page, change_url, euro_column, step_of
+from portail.billing.admin import (
+    RegieFilter,
+    admin_page,
+    change_url,
+    document_link,
+    euro_column,
+    object_button_urls,
+    step_of,
+)
 from portail.billing.models import Regie
 from portail.billing.services import BillingError
 from portail.lib.money import format_euros
@@ -124,23 +130,16 @@ class PaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
 
     @admin.display(description=_("receipt"))
     def receipt_document(self, payment):
-        if payment.receipt_pdf:
-            return format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:payments_payment_receipt", args=[payment.pk]),
-                gettext("Print the receipt (PDF)"),
-            )
-        return gettext("The receipt is being prepared; reload this page in a few moments.")
+        return document_link(
+            payment.receipt_pdf,
+            url_name="admin:payments_payment_receipt",
+            obj=payment,
+            label=gettext("Print the receipt (PDF)"),
+            pending=gettext("The receipt is being prepared; reload this page in a few moments."),
+        )
 
     def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/receipt/",
-                self.admin_site.admin_view(self.receipt_view),
-                name="payments_payment_receipt",
-            ),
-            *super().get_urls(),
-        ]
+        return [*object_button_urls(self, ("receipt", self.receipt_view)), *super().get_urls()]
 
     def receipt_view(self, request, object_id):
         payment = self.get_object(request, object_id)
@@ -362,8 +361,14 @@ class OnlinePaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
         "payment",
         "error",
         "regie",
+        "provider",
     ]
-    list_filter = ["status", RegieFilter, ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "provider",
+        RegieFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["invoice", "payment", "regie"]
     date_hierarchy = "created_at"
     search_fields = ["=idop", "=invoice__number", "=refdet", "invoice__household__name"]
@@ -378,6 +383,7 @@ class OnlinePaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
         "refdet",
         "exer",
         "mode",
+        "provider",
         "idop",
         "status",
         "bank_status",

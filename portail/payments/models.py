@@ -10,6 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.billing.models import Regie
+
 ZERO = Decimal("0.00")
 
 
@@ -197,6 +199,14 @@ class OnlinePayment(models.Model):
     refdet = models.CharField(_("debt reference (refdet)"), max_length=30)
     exer = models.CharField(_("financial year (exer)"), max_length=4)
     mode = models.CharField(_("PayFiP mode"), max_length=1)
+    # The régie's service when the attempt started (eopayment backend name): the régie may
+    # change service while an attempt still waits for its result.
+    provider = models.CharField(
+        _("payment service"),
+        max_length=20,
+        choices=Regie.OnlineProvider.choices,
+        default=Regie.OnlineProvider.PAYFIP,
+    )
     idop = models.CharField(_("PayFiP operation id (idop)"), max_length=64, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.CREATED

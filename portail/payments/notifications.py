@@ -9,6 +9,7 @@ from portail.billing.notifications import invoice_recipients
 from portail.notifications.services import queue_email
 
 from .models import OnlinePayment
+from .services import store_receipt_pdf
 
 
 @transaction.atomic
@@ -24,7 +25,11 @@ def notify_payment_received(*, payment_id: int) -> int:
     )
     if attempt is None or attempt.notified_at is not None:
         return 0
-    payment = attempt.payment
+    # The receipt travels with the e-mail; rendered here if its task has not run yet (the
+    # rendering is stored once, whoever comes first).
+    payment = store_receipt_pdf(payment_id=attempt.payment_id)
+    with payment.receipt_pdf.open("rb") as stored:
+        receipt = (stored.name.rsplit("/", 1)[-1], stored.read(), "application/pdf")
     allocations = list(payment.allocations.select_related("invoice__kind").order_by("pk"))
     receipt_url = settings.SITE_URL + reverse(
         "portal:receipt-pdf", kwargs={"reference": payment.reference}
@@ -41,6 +46,7 @@ def notify_payment_received(*, payment_id: int) -> int:
                 "allocations": allocations,
                 "receipt_url": receipt_url,
             },
+            attachments=[receipt],
         )
     attempt.notified_at = timezone.now()
     attempt.save(update_fields=["notified_at"])

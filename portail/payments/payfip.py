@@ -58,31 +58,49 @@ class PayFiPUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class PaymentForm:
+    """The form the family's browser posts to a redirect-form provider (SystemPay, Paybox)."""
+
+    url: str
+    fields: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class Created:
     idop: str
     payment_url: str
+    form: PaymentForm | None = None
 
 
 @dataclass(frozen=True)
 class Result:
-    """What PayFiP says about an idop, in our words."""
+    """What the payment service says about a payment, in our words. PayFiP's figures are read
+    from its ``bank_data``; the other services' are given explicitly (``taken_*``)."""
 
     status: str
     bank_status: str = ""
     bank_data: dict = field(default_factory=dict)
+    taken_amount: Decimal | None = None
+    taken_authorisation: str = ""
+    taken_at: datetime | None = None
 
     @property
     def amount(self) -> Decimal | None:
-        """The amount PayFiP took, back from cents."""
-        cents = str(self.bank_data.get("montant") or "")
-        return (Decimal(cents) / 100).quantize(Decimal("0.01")) if cents.isdigit() else None
+        """The amount the service took, back from cents."""
+        if self.taken_amount is not None:
+            return self.taken_amount
+        return _from_cents(self.bank_data.get("montant"))
 
     @property
     def numauto(self) -> str:
+        if self.taken_authorisation:
+            return self.taken_authorisation
         return str(self.bank_data.get("numauto") or "")
 
     @property
     def paid_at(self) -> datetime | None:
+        if self.taken_at is not None:
+            return self.taken_at
         dattrans = self.bank_data.get("dattrans") or ""
         heurtrans = self.bank_data.get("heurtrans") or ""
         try:
@@ -98,6 +116,11 @@ def to_cents(amount: Decimal) -> str:
     if cents != Decimal(amount) * 100:
         raise ValueError(f"{amount} has more than two decimals")
     return str(int(cents))
+
+
+def _from_cents(value) -> Decimal | None:
+    cents = str(value or "")
+    return (Decimal(cents) / 100).quantize(Decimal("0.01")) if cents.isdigit() else None
 
 
 def refdet_for(number: str) -> str:
@@ -223,3 +246,197 @@ def client_details(*, regie) -> dict:
     except payfip_ws.PayFiPError as error:
         raise _unavailable(error) from error
     return {key: (None if response[key] is None else str(response[key])) for key in response}
+
+
+# --- Other French payment services, through the same adapter ------------------------------
+#
+# A régie may have a contract with a bank's service instead of PayFiP. SystemPay/PayZen and
+# Paybox work by redirect form: the family's browser posts a signed form to the service, which
+# sends the result back signed, both to the notification URL and with the family's return.
+# eopayment checks that signature; nothing unsigned, or signed for another payment, is applied.
+
+PAYFIP = "payfip_ws"
+FORM_PROVIDERS = ("systempayv2", "paybox")
+# eopayment's names for secrets: stored encrypted, never shown back.
+SECRET_PARAMETERS = frozenset(
+    {"secret_test", "secret_production", "shared_secret", "cle", "secret_key", "api_key"}
+)
+# Set by the portal for each payment, never by staff.
+PER_PAYMENT_PARAMETERS = frozenset({"normal_return_url", "automatic_return_url", "callback"})
+
+
+class ForgedResponse(Exception):
+    """A response that is not the service's, or not about this payment: ignored."""
+
+
+@dataclass(frozen=True)
+class ProviderParameter:
+    """One setting of a payment service, as eopayment describes it."""
+
+    name: str
+    caption: str
+    help_text: str
+    required: bool
+    is_secret: bool
+    choices: tuple[tuple[str, str], ...]
+    default: str
+    validation: object = None
+
+    def error(self, value: str) -> str:
+        """Why ``value`` is refused (a sentence for staff), or ""."""
+        from django.utils.translation import gettext
+
+        if value in ("", None):
+            if self.required and not self.default:
+                return gettext("This setting is required.")
+            return ""
+        if self.choices and value not in {choice for choice, _label in self.choices}:
+            return gettext("Choose one of: {choices}.").format(
+                choices=", ".join(choice for choice, _label in self.choices)
+            )
+        try:
+            accepted = self.validation is None or bool(self.validation(value))
+        except Exception:  # eopayment's checks assume well-formed strings
+            accepted = False
+        return "" if accepted else gettext("This value is not accepted by the payment service.")
+
+
+def provider_caption(provider: str) -> str:
+    return str(eopayment.get_backend(provider).description.get("caption", provider))
+
+
+def provider_parameters(provider: str) -> list[ProviderParameter]:
+    """The settings staff give for a redirect-form service, from eopayment's own
+    ``description['parameters']`` (per-payment ones and deprecated ones left out)."""
+    parameters = []
+    for raw in eopayment.get_backend(provider).description["parameters"]:
+        name = raw["name"]
+        if (
+            name in PER_PAYMENT_PARAMETERS
+            or raw.get("deprecated")
+            or raw.get("scope") == "transaction"
+            or raw.get("type") is bool
+        ):
+            continue
+        choices = tuple(
+            (str(choice[0]), str(choice[1]))
+            if isinstance(choice, list | tuple)
+            else (choice, choice)
+            for choice in (raw.get("choices") or ())
+        )
+        default = raw.get("default")
+        parameters.append(
+            ProviderParameter(
+                name=name,
+                caption=str(raw.get("caption") or name),
+                help_text=str(raw.get("help_text") or ""),
+                required=bool(raw.get("required")),
+                is_secret=name in SECRET_PARAMETERS,
+                choices=choices,
+                default="" if default is None or callable(default) else str(default),
+                validation=raw.get("validation"),
+            )
+        )
+    return parameters
+
+
+def check_provider_settings(provider: str, options: dict, secrets: dict) -> dict[str, str]:
+    """Errors by setting name (empty when the settings are usable)."""
+    from django.utils.translation import gettext
+
+    errors = {}
+    for parameter in provider_parameters(provider):
+        value = (secrets if parameter.is_secret else options).get(parameter.name, "")
+        message = parameter.error(value)
+        if message:
+            errors[parameter.name] = message
+    if (
+        provider in ("systempayv2", "payzen")
+        and options.get("vads_ctx_mode") == "PRODUCTION"
+        and not secrets.get("secret_production")
+    ):
+        errors["secret_production"] = gettext("The production mode needs the production secret.")
+    return errors
+
+
+def provider_mode(provider: str, options: dict) -> str:
+    """« T » while the service runs in test, « W » in production (as PayFiP's modes)."""
+    if provider == "paybox":
+        return "W" if options.get("platform") in ("prod", "backup") else "T"
+    return "W" if options.get("vads_ctx_mode") == "PRODUCTION" else "T"
+
+
+def supports_connection_test(provider: str) -> bool:
+    """Only PayFiP has an operation to ask about a client without paying."""
+    return provider == PAYFIP
+
+
+def _form_backend(regie, *, return_url: str = "", notification_url: str = ""):
+    options = {
+        **regie.online_provider_options,
+        **regie.online_provider_secret_values,
+        "normal_return_url": return_url,
+        "automatic_return_url": notification_url,
+    }
+    return eopayment.Payment(regie.online_provider, options)
+
+
+def create_form_payment(
+    *,
+    regie,
+    amount: Decimal,
+    email: str,
+    transaction_id: str,
+    order_id: str,
+    return_url: str,
+    notification_url: str,
+) -> Created:
+    """The signed form that sends the family to the régie's service; ``transaction_id``
+    comes back, signed, with the result."""
+    try:
+        to_cents(amount)
+        backend = _form_backend(regie, return_url=return_url, notification_url=notification_url)
+        extra = {"orderid": order_id[:32]} if regie.online_provider == "systempayv2" else {}
+        given_id, _kind, form = backend.request(
+            Decimal(amount).quantize(Decimal("0.01")),
+            email=email,
+            transaction_id=transaction_id,
+            **extra,
+        )
+    except Exception as error:  # a setting eopayment refuses, or an amount it cannot send
+        raise _unavailable(error) from error
+    fields = [(str(item["name"]), str(item["value"])) for item in form.fields]
+    return Created(idop=given_id, payment_url=form.url, form=PaymentForm(form.url, fields))
+
+
+def read_form_response(*, regie, provider: str, transaction_id: str, query_string: str) -> Result:
+    """The result a redirect-form service sent back (notification or the family's return),
+    verified by eopayment's signature check. Raises ForgedResponse when the signature does
+    not verify, or when the response is about another payment or from the other mode."""
+    options = {**regie.online_provider_options, **regie.online_provider_secret_values}
+    try:
+        response = eopayment.Payment(provider, options).response(query_string)
+    except Exception as error:  # missing fields, bad encoding, a mode without its secret
+        raise ForgedResponse(f"unreadable response: {error}") from error
+    if not response.signed:
+        raise ForgedResponse("signature does not verify")
+    if str(response.order_id or "") != transaction_id:
+        raise ForgedResponse(f"response about {str(response.order_id)[:64]!r}")
+    if provider != "paybox" and response.test != (provider_mode(provider, options) == "T"):
+        raise ForgedResponse("test response for a production payment, or the reverse")
+    bank_data = {
+        str(key): (value[0] if isinstance(value, list) and value else value)
+        for key, value in (response.bank_data or {}).items()
+        if key not in ("signature", "__bank_id")
+    }
+    bank_data = {key: (None if value is None else str(value)) for key, value in bank_data.items()}
+    cents = bank_data.get("vads_amount") if provider != "paybox" else bank_data.get("montant")
+    authorisation = bank_data.get("vads_auth_number") or bank_data.get("code_autorisation") or ""
+    return Result(
+        status=_RESULTS.get(response.result, OnlinePayment.Status.ERROR),
+        bank_status=str(response.bank_status or "")[:200],
+        bank_data=bank_data,
+        taken_amount=_from_cents(cents),
+        taken_authorisation=str(authorisation)[:100],
+        taken_at=response.transaction_date,
+    )

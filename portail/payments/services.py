@@ -65,6 +65,19 @@ def _locked_invoices(*, regie, payer, invoices: Iterable[Invoice] | None) -> lis
     return [found[pk] for pk in wanted]
 
 
+def _in_running_debit(invoice_ids: list[int]) -> set[int]:
+    """The invoices (of these) a direct debit on its way will pay."""
+    from portail.direct_debits.models import Debit
+
+    if not invoice_ids:
+        return set()
+    return set(
+        Debit.objects.filter(invoice_id__in=invoice_ids, status__in=Debit.RUNNING).values_list(
+            "invoice_id", flat=True
+        )
+    )
+
+
 def _receipt_number(regie, received_on: date) -> str:
     number = take_numbers(
         regie=regie, series=NumberSequence.Series.RECEIPT, year=received_on.year, count=1
@@ -84,10 +97,16 @@ def record_payment(
     bank_reference: str = "",
     recorded_by=None,
     credit_note: CreditNote | None = None,
+    despite_running_debit: bool = False,
 ) -> Payment:
     """Record money received and settle invoices with it: the given ones in order, else
     the payer's unpaid invoices of the régie, oldest due first. What is left over stays on
-    the payment as an overpayment staff can see."""
+    the payment as an overpayment staff can see.
+
+    An invoice a direct debit on its way will pay cannot be paid another way (the family
+    would pay twice): given, it is refused; chosen by default, it is skipped. Only the
+    debit's own settlement and a card payment the bank already took pass
+    ``despite_running_debit``."""
     from .tasks import render_receipt_pdf
 
     amount = Decimal(amount).quantize(CENT)
@@ -97,6 +116,16 @@ def record_payment(
         raise BillingError(f"Moyen de paiement inconnu : {method}.")
     received_on = received_on or timezone.localdate()
     locked = _locked_invoices(regie=regie, payer=payer, invoices=invoices)
+    if not despite_running_debit:
+        debited = _in_running_debit([invoice.pk for invoice in locked])
+        if debited and invoices is not None:
+            numbers = ", ".join(invoice.number for invoice in locked if invoice.pk in debited)
+            raise BillingError(
+                f"La facture {numbers} est dans un prélèvement en cours : elle sera payée par "
+                "prélèvement. Attendez son résultat (ou un rejet) avant d'encaisser un autre "
+                "paiement."
+            )
+        locked = [invoice for invoice in locked if invoice.pk not in debited]
     payment = Payment.objects.create(
         regie=regie,
         household_id=payer.household_id,
@@ -256,10 +285,18 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
         regie = locked.regie
         if not locked.is_payable:
             raise OnlinePaymentError(gettext("This invoice has nothing left to pay."))
-        if not regie.has_payfip:
+        if not regie.has_online_payment:
             raise OnlinePaymentError(gettext("Online payment is not available for this invoice."))
+        if _in_running_debit([locked.pk]):
+            raise OnlinePaymentError(
+                gettext(
+                    "This invoice is in a direct debit on its way: it will be paid by direct "
+                    "debit, there is nothing to pay online."
+                )
+            )
         amount = locked.amount_due
-        if not payfip.is_amount_accepted(amount):
+        is_payfip = regie.online_provider == payfip.PAYFIP
+        if is_payfip and not payfip.is_amount_accepted(amount):
             raise OnlinePaymentError(
                 gettext(
                     "PayFiP accepts payments from {minimum} to {maximum}: please use another way "
@@ -302,7 +339,10 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
                     email=email,
                     refdet=payfip.refdet_for(locked.number),
                     exer=str(locked.issued_on.year),
-                    mode=regie.payfip_mode,
+                    mode=regie.payfip_mode
+                    if is_payfip
+                    else payfip.provider_mode(regie.online_provider, regie.online_provider_options),
+                    provider=regie.online_provider,
                 )
         except IntegrityError as error:
             raise OnlinePaymentInProgress(
@@ -312,18 +352,31 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
                 )
             ) from error
     try:
-        created = payfip.create_payment(
-            regie=regie,
-            amount=attempt.amount,
-            email=attempt.email,
-            refdet=attempt.refdet,
-            exer=attempt.exer,
-            subject=_subject(locked),
-            return_url=_absolute("portal:online-payment-return", attempt.reference),
-            notification_url=_absolute("portal:payfip-notification", attempt.reference),
-        )
+        if is_payfip:
+            created = payfip.create_payment(
+                regie=regie,
+                amount=attempt.amount,
+                email=attempt.email,
+                refdet=attempt.refdet,
+                exer=attempt.exer,
+                subject=_subject(locked),
+                return_url=_absolute("portal:online-payment-return", attempt.reference),
+                notification_url=_absolute("portal:payfip-notification", attempt.reference),
+            )
+        else:
+            created = payfip.create_form_payment(
+                regie=regie,
+                amount=attempt.amount,
+                email=attempt.email,
+                transaction_id=attempt.reference.hex,
+                order_id=attempt.refdet,
+                return_url=_absolute("portal:online-payment-return", attempt.reference),
+                notification_url=_absolute("portal:online-payment-notification", attempt.reference),
+            )
     except payfip.PayFiPUnavailable as error:
-        logger.warning("PayFiP refused to create payment %s: %s", attempt.reference, error)
+        logger.warning(
+            "%s refused to create payment %s: %s", attempt.provider, attempt.reference, error
+        )
         OnlinePayment.objects.filter(pk=attempt.pk).update(
             status=OnlinePayment.Status.ERROR,
             error=f"{error.code}: {error.message}"[:300],
@@ -334,12 +387,19 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
                 "The PayFiP payment service cannot be reached right now, and nothing has been "
                 "paid. Please try again in a few minutes, or use another way to pay."
             )
+            if is_payfip
+            else gettext(
+                "The online payment service cannot be reached right now, and nothing has been "
+                "paid. Please try again in a few minutes, or use another way to pay."
+            )
         ) from error
     OnlinePayment.objects.filter(pk=attempt.pk).update(
         idop=created.idop, status=OnlinePayment.Status.WAITING
     )
     attempt.refresh_from_db()
     attempt.payment_url = created.payment_url
+    # Redirect-form services: the signed form the family's browser posts (else None).
+    attempt.payment_form = created.form
     return attempt
 
 
@@ -428,6 +488,8 @@ def apply_online_payment_result(*, online_payment_id: int, result: payfip.Result
                 received_on=timezone.localdate(paid_at),
                 invoices=[attempt.invoice],
                 bank_reference=result.numauto or attempt.idop,
+                # The bank took the money: it is recorded whatever happens to a debit.
+                despite_running_debit=True,
             )
             attempt.payment = payment
             fields.append("payment")
@@ -445,8 +507,9 @@ def _notify_later(payment_id: int) -> None:
 
 def refresh_online_payment(*, online_payment: OnlinePayment) -> OnlinePayment:
     """Ask PayFiP about a running attempt and apply its answer. When PayFiP cannot be
-    reached nothing changes: the next check (return page, reconciliation) asks again."""
-    if not online_payment.idop:
+    reached nothing changes: the next check (return page, reconciliation) asks again.
+    The redirect-form services cannot be asked: their result comes with their notification."""
+    if not online_payment.idop or online_payment.provider != payfip.PAYFIP:
         return online_payment
     try:
         result = payfip.fetch_result(
@@ -475,6 +538,27 @@ def handle_payfip_notification(*, reference, idop: str) -> OnlinePayment | None:
     return refresh_online_payment(online_payment=attempt)
 
 
+def handle_provider_response(*, reference, query_string: str) -> OnlinePayment | None:
+    """A redirect-form service (SystemPay, Paybox) sent a result, to the notification URL or
+    with the family's return. Applied only when eopayment verifies its signature and it is
+    about this attempt; a forged response changes nothing, a replayed one is a no-op."""
+    attempt = OnlinePayment.objects.select_related("regie").filter(reference=reference).first()
+    if attempt is None or attempt.provider == payfip.PAYFIP or not attempt.idop:
+        logger.warning("Payment service response ignored: attempt %s unknown", reference)
+        return None
+    try:
+        result = payfip.read_form_response(
+            regie=attempt.regie,
+            provider=attempt.provider,
+            transaction_id=attempt.idop,
+            query_string=query_string,
+        )
+    except payfip.ForgedResponse as error:
+        logger.warning("Payment service response refused for %s: %s", reference, error)
+        return None
+    return apply_online_payment_result(online_payment_id=attempt.pk, result=result)
+
+
 def reconcile_online_payments(*, now=None) -> dict:
     """Ask PayFiP about every attempt still running between 5 minutes and 3 hours old, so a
     payment is recorded even when neither the notification nor the family came back.
@@ -482,6 +566,7 @@ def reconcile_online_payments(*, now=None) -> dict:
     now = now or timezone.now()
     counts: dict[str, int] = {}
     running = OnlinePayment.objects.select_related("regie").filter(
+        provider=payfip.PAYFIP,
         status__in=OnlinePayment.RUNNING,
         created_at__lte=now - RECONCILE_FROM,
         created_at__gte=now - RECONCILE_UNTIL,
@@ -508,3 +593,37 @@ def reconcile_online_payments(*, now=None) -> dict:
             outcome = "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+# --- Direct debit returned after settlement (portail/direct_debits) ------------------------
+
+
+@transaction.atomic
+def cancel_direct_debit_payment(*, payment: Payment) -> str:
+    """The bank took back a settled direct debit (a return or a refund): the invoices it
+    settled owe again what it paid, and the payment is removed, since the money never stayed.
+    Returns its receipt number, which the debit keeps as a trace."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.method != PaymentMethod.DIRECT_DEBIT:
+        raise BillingError("Seul un paiement par prélèvement peut être annulé par un rejet.")
+    allocations = list(payment.allocations.all())
+    invoices = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.select_for_update().filter(
+            pk__in=[allocation.invoice_id for allocation in allocations]
+        )
+    }
+    for allocation in allocations:
+        invoice = invoices[allocation.invoice_id]
+        invoice.amount_paid -= allocation.amount
+        set_invoice_status(invoice)
+        invoice.save(update_fields=["amount_paid", "status"])
+    receipt_number = payment.receipt_number
+    PaymentAllocation.objects.filter(payment=payment).delete()
+    if payment.receipt_pdf:
+        # The file goes only once the removal is committed: a rollback keeps the payment,
+        # which must keep its receipt.
+        storage, name = payment.receipt_pdf.storage, payment.receipt_pdf.name
+        transaction.on_commit(lambda: storage.delete(name))
+    payment.delete()
+    return receipt_number

@@ -1,6 +1,7 @@
 """« PAYER MA FACTURE EN LIGNE » walked in Chromium against the PayFiP simulator: a family
-logs in, opens an unpaid invoice, pays it by card on PayFiP's page in the same tab, comes
-back to the portal and sees the invoice paid; every portal page passes axe-core."""
+logs in, opens an unpaid invoice, confirms the amount (with the keyboard), pays it by card on
+PayFiP's page in the same tab, comes back to the portal and sees the invoice paid; every
+portal page passes axe-core."""
 
 import datetime
 import re
@@ -86,8 +87,23 @@ def test_family_pays_an_invoice_by_card_through_payfip(page, axe, portal_on_simu
     checked += 1
     assert_accessible(axe, page, violations)
 
+    # RGAA 11.12: a confirmation step shows what will be paid and to whom.
+    page.get_by_role("link", name="Payer par carte bancaire").click()
+    page.get_by_role("heading", name="Confirmer le paiement par carte").wait_for()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "764" in text and "29,00 €" in text and "PayFiP" in text
+    checked += 1
+    assert_accessible(axe, page, violations)
+    # Reachable with the keyboard alone: Tab to the button, Enter starts the payment.
+    confirm = page.get_by_role("button", name="Confirmer et payer 29,00 €")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if confirm.evaluate("button => button === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the confirmation button is not reachable with Tab")
     # Same tab: the portal sends the family to PayFiP's page.
-    page.get_by_role("button", name="Payer par carte bancaire").click()
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape(base + "/payfip-simulateur/tpa/paiementws.web")))
     assert page.get_by_role("heading", name="Paiement sécurisé").is_visible()
     assert "29,00" in page.locator("main, body").first.inner_text()
@@ -123,4 +139,4 @@ def test_family_pays_an_invoice_by_card_through_payfip(page, axe, portal_on_simu
     assert payment.amount == Decimal("29.00")
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PAID
     assert violations == {}, "\n".join(violations.values())
-    assert checked == 5
+    assert checked == 6

@@ -1,5 +1,6 @@
 """Ten notifications for one payment at the same moment record one payment and send one
-e-mail (PostgreSQL: SQLite serialises writers anyway, and ignores select_for_update)."""
+e-mail, for PayFiP and for SystemPay (PostgreSQL: SQLite serialises writers anyway, and
+ignores select_for_update)."""
 
 import os
 import threading
@@ -9,8 +10,14 @@ from django.db import connection, connections
 
 from portail.notifications.models import OutgoingEmail
 from portail.payments.models import OnlinePayment, Payment
-from portail.payments.services import handle_payfip_notification, start_online_payment
+from portail.payments.services import (
+    handle_payfip_notification,
+    handle_provider_response,
+    start_online_payment,
+)
 from tests.factories import InvoiceFactory
+
+from .test_other_providers import systempay_answer, systempay_regie  # noqa: F401
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -79,3 +86,29 @@ def test_two_concurrent_clicks_on_pay_open_one_attempt(family, invoice, payfip_s
     assert _all_at_once(5, click) == []
     assert sorted(outcomes) == ["OnlinePaymentInProgress"] * 4 + ["started"]
     assert len(payfip_service.created) == 1
+
+
+def test_ten_concurrent_signed_systempay_notifications_record_one_payment(
+    family,
+    systempay_regie,  # noqa: F811
+):
+    """The same for a redirect-form service: its signed answer arriving ten times at once
+    (SystemPay's notification, its retries and the family's return)."""
+    for run in range(max(RUNS // 4, 3)):
+        invoice = InvoiceFactory(
+            regie=systempay_regie,
+            kind=systempay_regie.kinds.first(),
+            household=family.household,
+            payer=family.guardian,
+            number=f"S2022-{run + 1:05d}",
+        )
+        attempt = start_online_payment(invoice=invoice, user=family.user)
+        body = systempay_answer(dict(attempt.payment_form.fields))
+
+        def notify(_index, attempt=attempt, body=body):
+            handle_provider_response(reference=attempt.reference, query_string=body)
+
+        assert _all_at_once(THREADS, notify) == []
+        assert Payment.objects.filter(allocations__invoice=invoice).count() == 1
+    assert OnlinePayment.objects.filter(status="paid", provider="systempayv2").count() == run + 1
+    assert Payment.objects.count() == run + 1

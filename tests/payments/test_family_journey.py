@@ -26,7 +26,7 @@ def test_invoice_offers_card_payment_with_the_amount_when_the_regie_has_payfip(
     assert "Direction Générale des Finances Publiques" in html
     assert "Payer par carte bancaire" in html
     assert "29,00" in html
-    assert 'method="post"' in html and "csrfmiddlewaretoken" in html
+    assert f'href="{pay_url(invoice)}"' in html
 
 
 def test_invoice_keeps_the_soon_note_when_the_regie_has_no_payfip_number(family_client, invoice):
@@ -57,9 +57,35 @@ def test_pay_sends_the_family_to_payfip_in_the_same_window(
     assert sent["urlnotif"].endswith(notification_url(attempt))
 
 
-def test_pay_is_refused_without_post(family_client, invoice, payfip_service):
-    assert family_client.get(pay_url(invoice)).status_code == 405
-    assert not payfip_service.created
+def test_pay_by_card_first_shows_a_confirmation_that_starts_nothing(
+    family_client, invoice, payfip_service
+):
+    # RGAA 11.12: what will be paid, and to whom, is shown before anything starts.
+    response = family_client.get(pay_url(invoice))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Confirmer le paiement par carte" in html
+    assert "F2022-00042" in html and "29,00" in html and "PayFiP" in html
+    assert f'action="{pay_url(invoice)}"' in html and 'method="post"' in html
+    assert "Confirmer et payer 29,00" in html
+    assert not payfip_service.created and not OnlinePayment.objects.exists()
+
+
+def test_confirmation_of_a_paid_invoice_goes_back_to_the_invoice(
+    family_client, invoice, payfip_service
+):
+    invoice.amount_paid = invoice.total
+    invoice.status = Invoice.Status.PAID
+    Invoice.objects.filter(pk=invoice.pk).update(amount_paid=invoice.total, status="paid")
+    response = family_client.get(pay_url(invoice))
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/mes-factures/{invoice.reference}/")
+
+
+def test_another_family_cannot_see_the_confirmation(client, invoice, payfip_service):
+    stranger = make_family_guardian()
+    client.force_login(stranger.user)
+    assert client.get(pay_url(invoice)).status_code == 404
 
 
 def test_family_pays_by_card_and_gets_the_receipt_page_and_email(
@@ -284,3 +310,26 @@ def test_amount_over_payfip_limit_is_refused_before_payfip(
     page = family_client.post(pay_url(big), follow=True).content.decode()
     assert "PayFiP accepte les paiements" in page
     assert not payfip_service.created
+
+
+def test_confirmation_page_queries_do_not_grow_with_the_households_invoices(
+    family_client, invoice, family, payfip_service, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    family_client.get(pay_url(invoice))  # warm caches (session, organisation)
+    with CaptureQueriesContext(connection) as one_invoice:
+        family_client.get(pay_url(invoice))
+    # The page's own queries are few; the rest is the family pages' common frame.
+    assert len(one_invoice.captured_queries) <= 15
+    for number in range(4):
+        InvoiceFactory(
+            regie=invoice.regie,
+            kind=invoice.kind,
+            household=family.household,
+            payer=family.guardian,
+            number=f"F2022-0010{number}",
+        )
+    with django_assert_num_queries(len(one_invoice.captured_queries)):
+        family_client.get(pay_url(invoice))

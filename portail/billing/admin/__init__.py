@@ -17,9 +17,11 @@ from .common import (
     admin_page,
     can_issue_and_correct,
     change_url,
+    document_link,
     euro_column,
     euros,
     is_staff_member,
+    object_button_urls,
     step_of,
 )
 from .credit_notes import CreditNoteAdmin
@@ -44,9 +46,11 @@ __all__ = [
     "admin_page",
     "can_issue_and_correct",
     "change_url",
+    "document_link",
     "euro_column",
     "euros",
     "household_billing_panel",
     "is_staff_member",
+    "object_button_urls",
     "step_of",
 ]

@@ -3,7 +3,8 @@ frame, two-step forms, euro columns and the régie filter."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portail.backoffice.permissions import is_administrator, is_nursery_staff
@@ -39,6 +40,28 @@ def admin_page(model_admin, request, template, *, title, obj=None, **context):
 def change_url(obj) -> str:
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def object_button_urls(model_admin, *views) -> list:
+    """The URLs of the buttons of an object's admin page, before the admin's own: for each
+    ``(name, view)``, ``<object_id>/<name>/`` named ``<app>_<model>_<name>`` (« - » becomes
+    « _ »), e.g. ``admin:billing_invoice_credit_note``."""
+    opts = model_admin.opts
+    return [
+        path(
+            f"<path:object_id>/{name}/",
+            model_admin.admin_site.admin_view(view),
+            name=f"{opts.app_label}_{opts.model_name}_{name.replace('-', '_')}",
+        )
+        for name, view in views
+    ]
+
+
+def document_link(document, *, url_name: str, obj, label, pending):
+    """A link to the object's stored PDF, or ``pending`` while its task renders it."""
+    if document:
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.pk]), label)
+    return pending
 
 
 def step_of(request) -> str:

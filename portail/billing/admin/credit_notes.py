@@ -4,8 +4,6 @@ invoice or refunded from here."""
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +19,9 @@ from .common import (
     admin_page,
     can_issue_and_correct,
     change_url,
+    document_link,
     euro_column,
+    object_button_urls,
     step_of,
 )
 
@@ -96,26 +96,19 @@ class CreditNoteAdmin(StaffScopeMixin, admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_document(self, note):
-        if note.pdf:
-            return format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:billing_creditnote_pdf", args=[note.pk]),
-                gettext("Download the PDF"),
-            )
-        return gettext("The PDF is being prepared; reload this page in a few moments.")
+        return document_link(
+            note.pdf,
+            url_name="admin:billing_creditnote_pdf",
+            obj=note,
+            label=gettext("Download the PDF"),
+            pending=gettext("The PDF is being prepared; reload this page in a few moments."),
+        )
 
     def get_urls(self):
-        def view(name, function):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(function),
-                name=f"billing_creditnote_{name}",
-            )
-
         return [
-            view("pdf", self.pdf_view),
-            view("use", self.use_view),
-            view("refund", self.refund_view),
+            *object_button_urls(
+                self, ("pdf", self.pdf_view), ("use", self.use_view), ("refund", self.refund_view)
+            ),
             *super().get_urls(),
         ]
 

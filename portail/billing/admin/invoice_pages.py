@@ -9,7 +9,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Sum
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,13 @@ from portail.billing.services import (
 )
 from portail.lib.money import format_euros
 
-from .common import admin_page, can_issue_and_correct, change_url, step_of
+from .common import (
+    admin_page,
+    can_issue_and_correct,
+    change_url,
+    object_button_urls,
+    step_of,
+)
 
 # Up to this many drafts are issued while staff wait; more go to a background job.
 ISSUE_NOW_LIMIT = 50
@@ -44,19 +50,15 @@ class InvoicePagesMixin:
     # --- Buttons of the invoice's page --------------------------------------------------
 
     def get_urls(self):
-        def view(name, function):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(function),
-                name=f"billing_invoice_{name.replace('-', '_')}",
-            )
-
         return [
-            view("preview", self.preview_view),
-            view("issue", self.issue_view),
-            view("pdf", self.pdf_view),
-            view("cancel", self.cancel_view),
-            view("credit-note", self.credit_note_view),
+            *object_button_urls(
+                self,
+                ("preview", self.preview_view),
+                ("issue", self.issue_view),
+                ("pdf", self.pdf_view),
+                ("cancel", self.cancel_view),
+                ("credit-note", self.credit_note_view),
+            ),
             *super().get_urls(),
         ]
 

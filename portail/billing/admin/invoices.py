@@ -1,12 +1,13 @@
 """Invoices: drafts written through the billing services, issued, cancelled and corrected by
 credit notes from their page."""
 
+import datetime
 import logging
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db import DatabaseError
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +32,7 @@ from portail.backoffice.permissions import (
 from portail.billing.models import ZERO, Invoice, InvoiceKind, InvoiceLine, Regie
 from portail.billing.services import BillingError, create_draft_invoice, replace_draft_lines
 from portail.households.models import Guardian
+from portail.lib.admin_lists import FastActionCheckboxMixin
 from portail.lib.money import format_euros
 
 from .common import (
@@ -65,17 +67,30 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class PeriodFilter(admin.SimpleListFilter):
-    """The months invoiced, newest first (« Février 2022 »)."""
+    """The months from the newest invoiced one back to the oldest (24 at most), newest first
+    (« Février 2022 »)."""
 
     title = _("period")
     parameter_name = "period"
     months_listed = 24
 
     def lookups(self, request, model_admin):
-        months = model_admin.get_queryset(request).dates("period_on", "month", order="DESC")
-        return [
-            (month.strftime("%Y-%m"), period_label(month)) for month in months[: self.months_listed]
-        ]
+        # The newest and oldest months from the index, not the distinct months of every
+        # invoice (a scan of the whole table): the months in between are listed.
+        bounds = model_admin.get_queryset(request).aggregate(
+            newest=Max("period_on"), oldest=Min("period_on")
+        )
+        newest, oldest = bounds["newest"], bounds["oldest"]
+        choices = []
+        month = newest.replace(day=1) if newest else None
+        while (
+            month is not None
+            and month >= oldest.replace(day=1)
+            and len(choices) < self.months_listed
+        ):
+            choices.append((month.strftime("%Y-%m"), period_label(month)))
+            month = (month - datetime.timedelta(days=1)).replace(day=1)
+        return choices
 
     def queryset(self, request, queryset):
         value = self.value() or ""
@@ -152,7 +167,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoicePagesMixin, StaffScopeMixin, admin.ModelAdmin):
+class InvoiceAdmin(FastActionCheckboxMixin, InvoicePagesMixin, StaffScopeMixin, admin.ModelAdmin):
     form = InvoiceDraftForm
     staff_can_delete = True  # drafts only: see has_delete_permission
     list_display = [
@@ -171,7 +186,9 @@ class InvoiceAdmin(InvoicePagesMixin, StaffScopeMixin, admin.ModelAdmin):
     list_filter = [RegieFilter, KindFilter, PeriodFilter, "status", NurseryFilter]
     list_select_related = ["kind", "payer", "household__nursery"]
     list_per_page = 100
-    date_hierarchy = "period_on"
+    # No date_hierarchy (its links read every invoice's month) and no full count: a page is
+    # read from the index matching the ordering (Invoice.Meta « invoice_list_order »).
+    show_full_result_count = False
     search_fields = [
         "=number",
         "household__name",

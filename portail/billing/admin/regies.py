@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from portail.backoffice.permissions import AdministratorOnlyMixin
 from portail.billing.models import InvoiceKind, Regie
 from portail.billing.services import create_regie
+from portail.payments import payfip
 
-from .common import change_url
+from .common import change_url, object_button_urls
+from .provider_settings import ONLINE_PAYMENT_HELP, RegieForm, provider_fieldsets
 
 
 class InvoiceKindInline(AdministratorOnlyMixin, admin.TabularInline):
@@ -23,6 +25,7 @@ class InvoiceKindInline(AdministratorOnlyMixin, admin.TabularInline):
 
 @admin.register(Regie)
 class RegieAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
+    form = RegieForm
     list_display = ["name", "email", "phone", "payment_delay_days", "invoice_number_format"]
     search_fields = ["name"]
     fieldsets = [
@@ -49,8 +52,15 @@ class RegieAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
             },
         ),
         (
-            _("Online payment (PayFiP)"),
-            {"fields": [("payfip_client_number", "payfip_mode"), "payfip_connection"]},
+            _("Online payment"),
+            {
+                "fields": [
+                    "online_provider",
+                    ("payfip_client_number", "payfip_mode"),
+                    "payfip_connection",
+                ],
+                "description": ONLINE_PAYMENT_HELP,
+            },
         ),
         (
             _("Printed on invoices"),
@@ -60,10 +70,22 @@ class RegieAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
     readonly_fields = ["payfip_connection"]
     inlines = [InvoiceKindInline]
 
+    def get_fieldsets(self, request, obj=None):
+        # The bank services' settings come right after the « Online payment » section.
+        fieldsets = list(super().get_fieldsets(request, obj))
+        at = next(
+            i
+            for i, (_name, options) in enumerate(fieldsets)
+            if "online_provider" in options["fields"]
+        )
+        return [*fieldsets[: at + 1], *provider_fieldsets(), *fieldsets[at + 1 :]]
+
     @admin.display(description=_("PayFiP connection"))
     def payfip_connection(self, regie):
         if regie.pk is None:
             return gettext("Save the régie first.")
+        if not payfip.supports_connection_test(regie.online_provider):
+            return gettext("This payment service has no connection test: make a test payment.")
         # A submit button of the change form itself (forms cannot nest): it sends the
         # number as typed to the test page, which saves nothing.
         return format_html(
@@ -76,21 +98,15 @@ class RegieAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/payfip-test/",
-                self.admin_site.admin_view(self.payfip_test_view),
-                name="billing_regie_payfip_test",
-            ),
+            *object_button_urls(self, ("payfip-test", self.payfip_test_view)),
             *super().get_urls(),
         ]
 
     def payfip_test_view(self, request, object_id):
-        from portail.payments import payfip
-
         regie = self.get_object(request, unquote(object_id))
         if regie is None or not self.has_change_permission(request, regie):
             raise Http404(gettext("No such régie."))
-        if request.method != "POST":
+        if request.method != "POST" or not payfip.supports_connection_test(regie.online_provider):
             return HttpResponseRedirect(change_url(regie))
         typed = request.POST.get("payfip_client_number", "").strip()
         if typed.isdigit() and len(typed) == 6:

@@ -77,7 +77,7 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER billing_invoice_guard
 BEFORE UPDATE OR DELETE ON billing_invoice
 FOR EACH ROW EXECUTE FUNCTION billing_invoice_guard();
-""".format(
+""".format(  # nosec B608 — constant column names, no input
     new_columns=", ".join(f"NEW.{c}" for c in FROZEN_COLUMNS),
     old_columns=", ".join(f"OLD.{c}" for c in FROZEN_COLUMNS),
 )
