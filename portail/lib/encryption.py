@@ -55,6 +55,20 @@ def decrypt(stored: str) -> str:
         raise DecryptionError("No configured key decrypts the stored value.") from exc
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A file's bytes encrypted under the current key (the marker, then a Fernet token)."""
+    return PREFIX.encode("ascii") + _current().encrypt(data)
+
+
+def decrypt_bytes(stored: bytes) -> bytes:
+    if not stored.startswith(PREFIX.encode("ascii")):
+        raise DecryptionError("The stored file is not an encrypted file.")
+    try:
+        return _current().decrypt(stored[len(PREFIX) :])
+    except InvalidToken as exc:
+        raise DecryptionError("No configured key decrypts the stored file.") from exc
+
+
 def reencrypt(stored: str) -> str:
     """The same value encrypted under the first (current) key."""
     if not stored.startswith(PREFIX):
@@ -87,14 +101,21 @@ class EncryptedTextField(models.TextField):
             return None
         return super().get_lookup(lookup_name)
 
+    def get_transform(self, lookup_name):
+        # A transform (lower, unaccent…) would work on the ciphertext: refused the same way.
+        return None
+
 
 def encrypted_fields():
     """(model, field name) of every EncryptedTextField of the installed apps."""
     from django.apps import apps
 
+    # Each column once: in its own table (local fields, so a child model of multi-table
+    # inheritance does not claim its parent's column), never through a proxy.
     return [
         (model, field.name)
         for model in apps.get_models()
-        for field in model._meta.concrete_fields
+        if model._meta.managed and not model._meta.proxy
+        for field in model._meta.local_concrete_fields
         if isinstance(field, EncryptedTextField)
     ]
