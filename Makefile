@@ -15,6 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format translations check-translations
+.PHONY: bench
+.PHONY: audit
 
 help:
 	@echo "make run                 start the portal on http://$(RUN_ADDRESS)/ with the task worker (demo data, DEBUG)"
@@ -23,6 +25,8 @@ help:
 	@echo "make format              ruff format + ruff check --fix"
 	@echo "make translations        extract, fill from locale/fr/parts/*.json and compile French"
 	@echo "make check-translations  fail if a French translation is missing or not compiled"
+	@echo "make audit               bandit, pip-audit and the security/accessibility suites, then the figures table"
+	@echo "make bench               pages under load at city scale: gunicorn + wrk (BENCH_ARGS='--scale 0.1')"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -44,8 +48,8 @@ var/static/.collected: $(INSTALLED) $(shell find static -type f 2>/dev/null) | v
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@touch $@
 
-# The worker, and a loop that reconciles online payments every 5 minutes (what cron does in
-# production), run in the background and stop when runserver stops (Ctrl+C). SITE_URL
+# The worker, and the periodic jobs (portail/jobs/periodic.py: payment reconciliation every 5
+# minutes, publications, digests, retention — a service in production too), run in the background and stop when runserver stops (Ctrl+C). SITE_URL
 # follows RUN_ADDRESS so that the links in e-mails open this server.
 # seed_demo runs last before the processes start, so the demo logins are the last lines before
 # the server's own output.
@@ -59,7 +63,7 @@ run: $(INSTALLED) var/static/.collected | var
 	$(BIN)/python manage.py seed_demo; \
 	echo ""; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
-	( while sleep 300; do $(BIN)/python manage.py reconcile_payments >/dev/null; done ) & periodic=$$!; \
+	$(BIN)/python manage.py run_periodic_jobs --loop >/dev/null & periodic=$$!; \
 	trap 'kill $$worker $$periodic 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
@@ -80,3 +84,17 @@ translations: $(INSTALLED)
 
 check-translations: $(INSTALLED)
 	$(BIN)/python scripts/translations.py check
+
+# Pages under load (bench/load.py): generates a city (bench/generate.py) in a throwaway
+# database — PostgreSQL when DATABASE_URL is set (the role needs CREATEDB) — serves it with
+# gunicorn and drives it with wrk (Debian: apt-get install wrk). Appends to docs/benchmarks.md.
+BENCH_ARGS ?=
+bench: $(INSTALLED)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
+# SECURITY.md's gates and its part 4 figures table (scripts/audit.py). A few minutes: it runs
+# tests/security, tests/audit, tests/accounts and the browser suite. AUDIT_ARGS=--skip-pip-audit
+# without network.
+AUDIT_ARGS ?=
+audit: $(INSTALLED) | var
+	$(BIN)/python scripts/audit.py $(AUDIT_ARGS)

@@ -64,17 +64,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portail.lib.request_log.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portail.lib.sessions.SessionRenewalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portail.accounts.middleware.AbsoluteSessionTimeoutMiddleware",
     "portail.accounts.middleware.PortalLoginRequiredMiddleware",
     "portail.accounts.middleware.FamilyGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portail.accounts.middleware.SecurityHeadersMiddleware",
+    "portail.audit.middleware.AdminAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -145,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # French common words and the portal's context (town, nurseries, names) with digits around.
+    {"NAME": "portail.accounts.validators.ContextPasswordValidator"},
 ]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -153,9 +161,10 @@ ACTIVATION_LINK_DAYS = env_int("ACTIVATION_LINK_DAYS", 7)
 PASSWORD_RESET_LINK_MINUTES = env_int("PASSWORD_RESET_LINK_MINUTES", 60)
 TEMPORARY_PASSWORD_DAYS = env_int("TEMPORARY_PASSWORD_DAYS", 7)
 
-# Sessions: 30 minutes idle (the cookie is renewed on every request), 12 hours absolute.
+# Sessions: 30 minutes idle (the cookie is renewed at most once a minute by
+# portail.lib.sessions.SessionRenewalMiddleware, not saved on every request), 12 hours absolute.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
 SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_MINUTES", 5) * 60
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -193,6 +202,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+
+# --- Content: news, menus, documents, practical pages (portail/content) --------------------
+# Largest picture or PDF staff may attach to content, in megabytes.
+CONTENT_UPLOAD_MAX_MB = env_int("CONTENT_UPLOAD_MAX_MB", 5)
+# On a guardian's first visit to MON ACCUEIL, content of the last N days counts as new.
+CONTENT_NEW_DAYS_FIRST_VISIT = env_int("CONTENT_NEW_DAYS_FIRST_VISIT", 30)
+
+# --- Family requests (portail/households) ---------------------------------------------------
+# Largest file a family may attach to a request (a medical certificate, a document), in bytes.
+REQUEST_UPLOAD_MAX_BYTES = env_int("REQUEST_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- E-mail ------------------------------------------------------------------------------
 # Every e-mail is stored in the outbox (notifications.OutgoingEmail) and sent by a task.
@@ -241,6 +260,74 @@ TASKS = {
     }
 }
 
+# --- Production and scale: several nodes (docs/operations.md) ------------------------------
+# Nothing a node keeps in its own memory may matter to the next request, which another node
+# may serve: sessions and the cache live in the database (or Redis), files in MEDIA_ROOT on
+# a shared disk (or S3-compatible storage), tasks in the database queue (or Redis).
+# Static files: each node serves the collected files itself (WhiteNoise), compressed and under
+# hashed names cached for a year (`manage.py collectstatic` at each release). Off: the plain
+# storage, for servers that run without collecting (development, the multi-node tests).
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+# Media (invoice PDFs, uploads): "filesystem" (MEDIA_ROOT, shared by every node: NFS) or "s3".
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE == "filesystem":
+    _MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    # django-storages; any S3-compatible service (Scaleway, OVHcloud, MinIO, Garage). Files are
+    # private: the portal streams them after checking who asks, never links to the bucket.
+    _MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID"),
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY"),
+            "location": env_str("AWS_LOCATION"),
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured('MEDIA_STORAGE must be "filesystem" or "s3".')
+STORAGES = {
+    "default": _MEDIA_BACKEND,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Cache and sessions shared by every node: the database (table created by `migrate`), or
+# Redis when REDIS_URL is set (sessions then read from Redis, written through to the database).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portail_cache",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# TASKS_BACKEND=django_tasks_rq.RQBackend (pip install ".[redis]") queues the tasks in Redis
+# (REDIS_URL); the workers are then `manage.py rqworker default` instead of `db_worker`.
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=django_tasks_rq.RQBackend needs REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+# /sante/ answers 503 when a task has been ready to run for longer than this (no worker).
+HEALTH_QUEUE_MAX_AGE_SECONDS = env_int("HEALTH_QUEUE_MAX_AGE_MINUTES", 15) * 60
+# Load balancers check /sante/ over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
+# Logs: "json" (one object per line, for journald or a log shipper) or "text".
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+
 # --- Security ----------------------------------------------------------------------------
 SECURE_SSL = env_bool("SECURE_SSL", not DEBUG)
 if SECURE_SSL:
@@ -251,15 +338,81 @@ if SECURE_SSL:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # The « preload » token only lets the town submit its domain at hstspreload.org (which
+    # takes registrable domains only); nothing is preloaded until it does.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp 4): no inline script or style, no eval, never framed.
+# Forms post only to the portal, and to PayFiP's origin: paying is a POST answered by a 302
+# to PayFiP's page, and browsers apply form-action to that redirect.
+_PAYFIP_ORIGIN = "/".join(PAYFIP_PAYMENT_URL.split("/")[:3])
+# The payment pages of the other services a régie may choose (eopayment's addresses), whose
+# signed form the family's browser posts; more with CSP_EXTRA_FORM_ACTIONS.
+_PAYMENT_FORM_ORIGINS = [
+    "https://paiement.systempay.fr",
+    "https://secure.payzen.eu",
+    "https://tpeweb.paybox.com",
+    "https://tpeweb1.paybox.com",
+    "https://preprod-tpeweb.paybox.com",
+    *env_list("CSP_EXTRA_FORM_ACTIONS"),
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *env_list("CSP_EXTRA_IMG_SOURCES")],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _PAYFIP_ORIGIN, *_PAYMENT_FORM_ORIGINS],
+    }
+}
+# Browser features no page of the portal uses (SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+
+# Password reset requests: at most this many e-mails per account per hour (the answer never
+# changes), and this many requests per IP address per hour before « too many requests ».
+PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PASSWORD_RESET_EMAILS_PER_HOUR", 5)
+PASSWORD_RESET_REQUESTS_PER_IP_HOUR = env_int("PASSWORD_RESET_REQUESTS_PER_IP_HOUR", 20)
+
+# --- Audit trail and retention (portail/audit, `manage.py purge_expired_data`) -------------
+# How long each kind of data is kept; the purge runs daily (docs/operations.md).
+# Accounts and household personal data: years after the last child left the nurseries
+# (CNIL NS-058: three years after the children leave), then anonymised.
+RETENTION_HOUSEHOLD_YEARS = env_int("RETENTION_HOUSEHOLD_YEARS", 3)
+# Invoices, credit notes and payments: years after issue (public accounting: 10 years), then
+# deleted when nothing else points at them.
+RETENTION_INVOICE_YEARS = env_int("RETENTION_INVOICE_YEARS", 10)
+# Audit trail, login attempts and access logs: days (CNIL journalisation: 6 months to 1 year).
+RETENTION_LOG_DAYS = env_int("RETENTION_LOG_DAYS", 365)
+# Sent or failed e-mails of the outbox: days.
+RETENTION_OUTBOX_DAYS = env_int("RETENTION_OUTBOX_DAYS", 365)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "portail.lib.request_log.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # At DEBUG, zeep logs whole SOAP envelopes: the payer's e-mail and PayFiP's idop.
+        "zeep.transports": {"level": "INFO"},
+    },
 }

@@ -41,12 +41,21 @@ def _issued_invoices_removed_after_transactional_tests(_database_for_every_test)
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         return
     from portail.billing.models import CreditNote, Invoice, InvoiceLine
+    from portail.direct_debits.models import Debit
     from portail.payments.models import OnlinePayment, Payment, PaymentAllocation
 
     with connection.cursor() as cursor:
         for statement in BILLING_TRIGGERS.SQLITE_REVERSE:
             cursor.execute(statement)
-    for model in [OnlinePayment, PaymentAllocation, Payment, CreditNote, InvoiceLine, Invoice]:
+    for model in [
+        OnlinePayment,
+        Debit,
+        PaymentAllocation,
+        Payment,
+        CreditNote,
+        InvoiceLine,
+        Invoice,
+    ]:
         model.objects.all().delete()
     with connection.cursor() as cursor:
         for statement in BILLING_TRIGGERS.SQLITE:

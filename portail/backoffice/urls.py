@@ -5,10 +5,28 @@ from django.contrib import admin
 from django.urls import path
 
 from .views import exports, imports, jobs
+from .views import requests as family_requests
 
 app_name = "backoffice"
 
 urlpatterns = [
+    # The families' requests, as a queue per nursery.
+    path("demandes/", admin.site.admin_view(family_requests.request_queue), name="request-queue"),
+    path(
+        "demandes/<uuid:reference>/",
+        admin.site.admin_view(family_requests.request_detail),
+        name="request-detail",
+    ),
+    path(
+        "demandes/<uuid:reference>/traiter/",
+        admin.site.admin_view(family_requests.request_action),
+        name="request-action",
+    ),
+    path(
+        "demandes/<uuid:reference>/fichier/",
+        admin.site.admin_view(family_requests.request_attachment),
+        name="request-attachment",
+    ),
     path("taches/", admin.site.admin_view(jobs.job_list), name="job-list"),
     path("taches/<uuid:reference>/", admin.site.admin_view(jobs.job_detail), name="job-detail"),
     path(

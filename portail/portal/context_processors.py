@@ -2,6 +2,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.sessions import RENEW_AFTER_SECONDS, seconds_since_renewal
+
 NAVIGATION = [
     ("portal:home", _("MY HOME")),
     ("portal:news", _("NEWS")),
@@ -15,13 +17,28 @@ NAVIGATION = [
 
 # Pages that belong to a menu entry without being its own page.
 SECTIONS = {
-    "portal:dashboard": {"portal:invoices", "portal:invoice-detail", "portal:paperless"},
+    "portal:news": {"portal:news-detail"},
+    "portal:dashboard": {
+        "portal:invoices",
+        "portal:invoice-detail",
+        "portal:paperless",
+        "portal:request-list",
+        "portal:request-new",
+        "portal:request-create",
+        "portal:request-detail",
+        "portal:notifications",
+    },
     "portal:my-space": {
         "portal:household",
         "portal:child-detail",
         "portal:contacts",
         "portal:contact-detail",
         "portal:credentials",
+        "portal:notification-preferences",
+        "portal:household-history",
+        "portal:my-data",
+        "portal:my-data-readable",
+        "portal:account-closure",
     },
 }
 
@@ -42,6 +59,15 @@ def portal(request):
             }
             for name, label in NAVIGATION
         ],
-        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_idle_seconds": idle_seconds_left(request.session),
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
     }
+
+
+def idle_seconds_left(session) -> int:
+    """Until the idle end: a full period when this request renews the session (at most once a
+    minute, portail.lib.sessions), else the period less the time since the last renewal."""
+    elapsed = seconds_since_renewal(session)
+    if elapsed >= RENEW_AFTER_SECONDS:
+        elapsed = 0
+    return settings.SESSION_COOKIE_AGE - int(elapsed)

@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 
 def family_required(view):
     """The family's pages are for guardians. Staff belong in the back office; an account that
-    no household lists as a guardian sees why it cannot go further (403), not an empty space."""
+    no household lists as a guardian sees why it cannot go further (403), not an empty space.
+    The person's guardian rows, read for that check, stay on ``request.guardianships`` (with
+    their household) for the view."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -15,7 +17,8 @@ def family_required(view):
             return redirect_to_login(request.get_full_path())
         if user.is_staff:
             return redirect("admin:index")
-        if not user.guardianships.exists():
+        request.guardianships = list(user.guardianships.select_related("household"))
+        if not request.guardianships:
             return render(request, "portal/family/not_linked.html", status=403)
         return view(request, *args, **kwargs)
 

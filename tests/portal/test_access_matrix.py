@@ -26,6 +26,9 @@ FAMILY_LIST_PAGES = [
     "portal:documents",
     "portal:menus",
     "portal:practical-info",
+    "portal:request-list",
+    "portal:request-new",
+    "portal:household-history",
 ]
 FAMILY_OBJECT_PAGES = {"portal:child-detail": Child, "portal:contact-detail": Contact}
 

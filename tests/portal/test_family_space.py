@@ -9,7 +9,6 @@ from portail.households.models import HouseholdChild
 from portail.notifications.models import OutgoingEmail
 from tests.factories import (
     DEFAULT_PASSWORD,
-    ChildFactory,
     GuardianFactory,
     HouseholdFactory,
     StaffUserFactory,
@@ -31,11 +30,6 @@ FAMILY_PAGES = [
     "portal:menus",
     "portal:practical-info",
 ]
-
-CHANGES_NOTICE = (
-    "Toute demande ou modification (adresse postale, e-mails, téléphones, contacts, absences, "
-    "informations santé…) est à signaler par e-mail à la structure d'accueil de votre enfant :"
-)
 
 
 def test_home_greets_the_guardian_and_summarises_the_household(family_client):
@@ -96,21 +90,26 @@ def test_dashboard_shows_the_seeds_tiles_with_honest_empty_states(family_client)
         "Entourage 1 personne dans votre entourage",
     )
     assert tiles["Mes coordonnées"][0] == reverse("portal:my-space")
-    # Features of later issues: a plain statement, no link, no number.
     assert tiles["Dernières demandes"] == (
-        None,
-        "Dernières demandes Aucune demande pour le moment.",
+        reverse("portal:request-list"),
+        "Dernières demandes Aucune demande pour le moment. Nouvelle demande",
     )
     assert tiles["Mes factures"] == (
         reverse("portal:invoices"),
         "Mes factures Vous avez 0 facture non réglée",
     )
-    assert tiles["Mes actualités"] == (None, "Mes actualités Aucune actualité pour le moment.")
-    assert tiles["Édition de documents"] == (
-        None,
-        "Édition de documents Aucun document pour le moment.",
+    assert tiles["Mes actualités"] == (
+        reverse("portal:news"),
+        "Mes actualités Actualités et menus de vos structures",
     )
-    assert tiles["Mes prélèvements"] == (None, "Mes prélèvements Aucun prélèvement pour le moment.")
+    assert tiles["Édition de documents"] == (
+        reverse("portal:documents"),
+        "Édition de documents Documents officiels, attestations de paiement et fiscales",
+    )
+    assert tiles["Mes prélèvements"] == (
+        reverse("portal:direct-debits"),
+        "Mes prélèvements Aucun prélèvement pour le moment.",
+    )
 
 
 def test_my_space_shows_identity_address_phones_and_email(family_client):
@@ -142,32 +141,15 @@ def test_my_space_shows_the_guardians_own_address_when_they_have_one(family, fam
 
 
 @pytest.mark.parametrize("page", ["portal:my-space", "portal:household", "portal:contacts"])
-def test_changes_are_sent_by_email_to_the_childs_nursery(family_client, page):
+def test_changes_are_sent_as_requests_to_the_childs_nursery(family_client, page):
+    # The seed's « signaler par mail à la structure d'accueil » became tracked requests
+    # (tests/households covers them).
     response = family_client.get(reverse(page))
 
-    assert CHANGES_NOTICE in text_of(response)
-    assert 'href="mailto:picetplume@bourg.example.fr"' in response.content.decode()
-
-
-def test_changes_notice_lists_each_nursery_of_the_children_once(family, family_client):
-    other = ChildFactory(household=family.household, first_name="Tom", last_name="Durand")
-    ChildFactory(household=family.household, nursery=family.nursery, first_name="Zoé")
-
-    content = family_client.get(reverse("portal:my-space")).content.decode()
-
-    assert content.count('href="mailto:picetplume@bourg.example.fr"') == 1
-    assert f'href="mailto:{other.nursery.email}"' in content
-
-
-def test_changes_notice_falls_back_to_the_service_without_a_nursery(family, family_client):
-    family.child.nursery = None
-    family.child.save()
-
-    response = family_client.get(reverse("portal:my-space"))
-
-    text = text_of(response)
-    assert "est à signaler par e-mail au Service Petite Enfance :" in text
-    assert 'href="mailto:petite-enfance@bourg.example.fr"' in response.content.decode()
+    assert "Envoyez une demande à la structure d'accueil de votre enfant" in text_of(response)
+    content = response.content.decode()
+    assert 'href="mailto:picetplume@bourg.example.fr"' not in content
+    assert reverse("portal:request-create", kwargs={"kind": "adresse"}) in content
 
 
 def test_household_page_lists_guardians_and_children(family, family_client):
@@ -370,7 +352,7 @@ def test_password_change_keeps_this_session_ends_the_others_and_tells_by_email(
 def test_news_documents_and_menus_say_there_is_nothing_yet(family_client):
     for page, title, empty in (
         ("portal:news", "ACTUALITÉS", "Aucune actualité pour le moment."),
-        ("portal:documents", "ÉDITION DE DOCUMENTS", "Aucun document pour le moment."),
+        ("portal:documents", "ÉDITION DE DOCUMENTS", "Aucun document officiel pour le moment."),
         ("portal:menus", "MENUS RESTAURATION", "Aucun menu pour le moment."),
     ):
         response = family_client.get(reverse(page))

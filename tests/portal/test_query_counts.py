@@ -11,14 +11,17 @@ from tests.factories import ContactFactory, GuardianFactory
 from .families import make_family
 
 # Every request pays: the session, the user, the CGU check (FamilyGateMiddleware), the
-# guardian check (family_required), the organisation (context processor) and the session
-# save (savepoint, update, release): 8 queries. The rest is the page's own.
+# person's guardian rows with their household (family_required, kept for the view) and the
+# organisation (context processor): 5 queries. The session is saved at most once a minute
+# (portail.lib.sessions), not on these requests. The rest is the page's own.
 PAGE_QUERIES = {
-    "portal:dashboard": 12,  # + guardian, contact count, family scope ids, unpaid invoice count
-    "portal:my-space": 10,  # + guardians with household, nurseries
-    "portal:household": 12,  # + households, guardians, children with nursery, nurseries
-    "portal:contacts": 11,  # + households, contacts, nurseries
-    "portal:child-detail": 10,  # + child with nursery, its households
+    # + contact count, family scope ids, unpaid invoice count, unread notifications, latest
+    # requests, direct-debit mandate
+    "portal:dashboard": 11,
+    "portal:my-space": 6,  # + nurseries
+    "portal:household": 9,  # + households, guardians, children with nursery, nurseries
+    "portal:contacts": 8,  # + households, contacts, nurseries
+    "portal:child-detail": 7,  # + child with nursery, its households
 }
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portail.audit.services import AuditAction, record_event
 from portail.billing import exports
 from portail.billing.models import Regie
 
@@ -58,6 +59,12 @@ def accounting_export(request):
             start_on=form.cleaned_data["start_on"],
             end_on=form.cleaned_data["end_on"],
             created_by=request.user,
+        )
+        record_event(
+            action=AuditAction.EXPORT,
+            request=request,
+            target=job,
+            details={"kind": form.cleaned_data["kind"]},
         )
         return redirect("backoffice:job-detail", reference=job.reference)
     return render(

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from portail.audit.services import AuditAction, record_event
 from portail.backoffice.permissions import is_administrator
 from portail.jobs.models import Job
 
@@ -55,6 +56,7 @@ def job_download(request, reference):
     job = get_object_or_404(jobs_visible_to(request.user), reference=reference)
     if not job.result_file:
         raise Http404(_("This job has no file to download."))
+    record_event(action=AuditAction.DOWNLOAD, request=request, target=job)
     return FileResponse(
         job.result_file.open("rb"),
         as_attachment=True,

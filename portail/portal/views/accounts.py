@@ -19,6 +19,7 @@ from portail.accounts.backends import client_ip_address
 from portail.accounts.middleware import SESSION_STARTED_KEY, TERMS_ACCEPTED_KEY
 from portail.accounts.models import AccountLink
 from portail.accounts.validators import password_rule_descriptions
+from portail.lib.sessions import renew
 from portail.organisation.models import TermsVersion
 
 from ..forms.accounts import LoginForm, NewPasswordForm, PasswordResetRequestForm
@@ -71,6 +72,11 @@ def logout_view(request):
 def password_reset_view(request):
     """The answer is the same whether the account exists or not."""
     form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and not account_services.count_reset_request(
+        ip_address=client_ip_address(request)
+    ):
+        context = {"form": form, "throttled": True}
+        return render(request, "portal/accounts/password_reset.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         account_services.request_password_reset(login=form.cleaned_data["login"])
         return render(
@@ -181,7 +187,8 @@ def terms_view(request):
 
 @require_POST
 def session_extend_view(request):
-    """Saving the session (as every request does) restarts the idle countdown."""
+    """Saving the session restarts the idle countdown."""
+    renew(request.session)
     messages.success(request, _("Your session has been extended."))
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -56,8 +56,12 @@ def invoices(request):
         "page": Paginator(listed, INVOICES_PER_PAGE).get_page(request.GET.get("page")),
         "unpaid_count": visible.unpaid().count(),
         "available_credit": _available_credit(user),
-        "payments": Payment.objects.visible_to(user).order_by("-received_on", "-pk")[
-            :RECENT_PAYMENTS
+        # (payment, amount shown) pairs, as on an invoice (portal/billing/_payments_table.html).
+        "payment_rows": [
+            (payment, payment.amount)
+            for payment in Payment.objects.visible_to(user).order_by("-received_on", "-pk")[
+                :RECENT_PAYMENTS
+            ]
         ],
     }
     return render(request, "portal/billing/invoices.html", context)
@@ -93,9 +97,13 @@ def invoice_detail(request, reference):
         "invoice": invoice,
         "regie": invoice.regie,
         "children": _lines_by_child(invoice.lines.all()),
-        "allocations": invoice.allocations.select_related("payment").order_by(
-            "payment__received_on", "payment__pk"
-        ),
+        # What each payment brought to this invoice.
+        "payment_rows": [
+            (allocation.payment, allocation.amount)
+            for allocation in invoice.allocations.select_related("payment").order_by(
+                "payment__received_on", "payment__pk"
+            )
+        ],
         "credit_notes": invoice.credit_notes.order_by("issued_on", "pk"),
     }
     return render(request, "portal/billing/invoice_detail.html", context)

@@ -12,16 +12,21 @@ from django.views.decorators.debug import sensitive_post_parameters
 from portail.accounts import services as account_services
 from portail.accounts.validators import password_rule_descriptions
 from portail.billing.models import Invoice
-from portail.households.models import Child, Contact, Household
+from portail.content import services as content_services
+from portail.households.models import Child, Contact, Household, Request
+from portail.notifications.models import Notification
 
 from ..decorators import family_required
 from ..forms.family import PasswordChangeForm
 from .accounts import locked_out
+from .content import whats_new
+from .notifications import unread_tiles
 
 
-def _guardianships(user):
-    """The person's own guardian rows (one per household), with the household's address."""
-    return list(user.guardianships.select_related("household"))
+def _guardianships(request):
+    """The person's own guardian rows (one per household), with the household's address, as
+    ``family_required`` read them."""
+    return request.guardianships
 
 
 def _nurseries(user):
@@ -31,10 +36,13 @@ def _nurseries(user):
 
 @family_required
 def home(request):
+    """MON ACCUEIL: the household, what is new since the guardian's previous visit (news,
+    documents, menus, invoices) and the upcoming events."""
     user = request.user
     context = {
-        "guardian": _guardianships(user)[0],
+        "guardian": _guardianships(request)[0],
         "households": Household.objects.for_user(user).with_members(),
+        **whats_new(user, since=content_services.record_home_visit(user=user)),
     }
     return render(request, "portal/family/home.html", context)
 
@@ -43,9 +51,14 @@ def home(request):
 def dashboard(request):
     user = request.user
     context = {
-        "guardian": _guardianships(user)[0],
+        "guardian": _guardianships(request)[0],
         "contact_count": Contact.objects.for_user(user).count(),
         "unpaid_invoice_count": Invoice.objects.visible_to(user).unpaid().count(),
+        "unread_tiles": unread_tiles(Notification.objects.for_user(user).unread_counts()),
+        # « Dernières demandes »: the three latest, with their child (one query).
+        "latest_requests": list(
+            Request.objects.for_user(user).select_related("child").latest_first()[:3]
+        ),
     }
     return render(request, "portal/family/dashboard.html", context)
 
@@ -53,7 +66,7 @@ def dashboard(request):
 @family_required
 def my_space(request):
     user = request.user
-    context = {"guardians": _guardianships(user), "nurseries": _nurseries(user)}
+    context = {"guardians": _guardianships(request), "nurseries": _nurseries(user)}
     return render(request, "portal/family/my_space.html", context)
 
 
@@ -120,25 +133,3 @@ def credentials(request):
         return redirect("portal:credentials")
     context = {"form": form, "rules": password_rule_descriptions(user)}
     return render(request, "portal/family/credentials.html", context)
-
-
-@family_required
-def news(request):
-    return render(request, "portal/family/news.html")
-
-
-@family_required
-def documents(request):
-    return render(request, "portal/family/documents.html")
-
-
-@family_required
-def menus(request):
-    return render(request, "portal/family/menus.html")
-
-
-@family_required
-def practical_info(request):
-    return render(
-        request, "portal/family/practical_info.html", {"nurseries": _nurseries(request.user)}
-    )

@@ -1,6 +1,7 @@
-"""« PAYER MA FACTURE EN LIGNE »: starting a PayFiP payment, the return page that waits for
-the result, and PayFiP's notification (the only view without CSRF nor login: PayFiP's
-server calls it, and nothing in it is trusted)."""
+"""« PAYER MA FACTURE EN LIGNE »: the confirmation step, starting the payment (PayFiP, or
+the régie's SystemPay/Paybox by signed form), the return page that waits for the result, and
+the services' notifications (the only views without CSRF nor login: the services' servers
+call them; PayFiP's is only a trigger, the others' count only when their signature verifies)."""
 
 import logging
 from datetime import timedelta
@@ -11,11 +12,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from portail.billing.models import Invoice
+from portail.direct_debits.coverage import card_payment_refusal
 from portail.payments import payfip, services
 from portail.payments.models import OnlinePayment
+from portail.payments.templatetags.online_payments import running_online_payment as running_attempt
 
 from ..decorators import family_required
 
@@ -30,10 +33,33 @@ def _visible_attempts(user):
     return OnlinePayment.objects.filter(invoice__in=Invoice.objects.visible_to(user).values("pk"))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @family_required
 def pay_invoice(request, reference):
-    invoice = get_object_or_404(Invoice.objects.visible_to(request.user), reference=reference)
+    """GET: the confirmation step (RGAA 11.12: invoice, amount and service shown before
+    anything starts). POST: the attempt starts and the family goes to the service."""
+    invoice = get_object_or_404(
+        Invoice.objects.visible_to(request.user).select_related("regie", "kind"),
+        reference=reference,
+    )
+    # Paid by direct debit (portail/direct_debits): no card payment unless the régie allows it.
+    refusal = card_payment_refusal(invoice)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("portal:invoice-detail", reference=invoice.reference)
+    if request.method == "GET":
+        regie = invoice.regie
+        if not (invoice.is_payable and regie.has_online_payment):
+            return redirect("portal:invoice-detail", reference=invoice.reference)
+        return render(
+            request,
+            "portal/payments/confirm.html",
+            {
+                "invoice": invoice,
+                "provider_name": _provider_name(regie),
+                "running": running_attempt(invoice),
+            },
+        )
     try:
         attempt = services.start_online_payment(invoice=invoice, user=request.user)
     except services.OnlinePaymentInProgress as error:
@@ -46,8 +72,26 @@ def pay_invoice(request, reference):
     except services.OnlinePaymentError as error:
         messages.error(request, str(error))
         return redirect("portal:invoice-detail", reference=invoice.reference)
+    if attempt.payment_form is not None:
+        # Redirect-form services: the browser posts the signed form (by itself with
+        # JavaScript, with the button without).
+        return render(
+            request,
+            "portal/payments/redirect_form.html",
+            {
+                "attempt": attempt,
+                "form": attempt.payment_form,
+                "provider_name": _provider_name(invoice.regie),
+            },
+        )
     # Same window, no pop-up: the family goes to PayFiP and comes back to the return page.
     return redirect(attempt.payment_url)
+
+
+def _provider_name(regie) -> str:
+    if regie.online_provider == payfip.PAYFIP:
+        return "PayFiP"
+    return regie.get_online_provider_display()
 
 
 @family_required
@@ -56,6 +100,12 @@ def online_payment_return(request, reference):
         _visible_attempts(request.user).select_related("regie", "invoice__kind", "payment"),
         reference=reference,
     )
+    if attempt.provider != payfip.PAYFIP and request.GET:
+        # SystemPay brings the signed result back with the family: applied when it verifies.
+        services.handle_provider_response(
+            reference=attempt.reference, query_string=request.META.get("QUERY_STRING", "")
+        )
+        return redirect("portal:online-payment-return", reference=attempt.reference)
     recently = timezone.now() - timedelta(seconds=CHECK_EVERY_SECONDS)
     if (
         attempt.is_running
@@ -71,7 +121,10 @@ def online_payment_return(request, reference):
     page_open_since = timezone.now() - timedelta(minutes=payfip.IDOP_LIFETIME_MINUTES)
     resume_url = (
         payfip.payment_page_url(attempt.idop)
-        if attempt.is_running and attempt.idop and attempt.created_at > page_open_since
+        if attempt.is_running
+        and attempt.idop
+        and attempt.provider == payfip.PAYFIP
+        and attempt.created_at > page_open_since
         else ""
     )
     return render(
@@ -82,6 +135,7 @@ def online_payment_return(request, reference):
             "invoice": invoice,
             "payment": attempt.payment,
             "resume_url": resume_url,
+            "provider_name": _provider_name(attempt.regie),
         },
     )
 
@@ -105,5 +159,24 @@ def payfip_notification(request, reference):
     except Exception:
         # The reconciliation pass will ask PayFiP again; PayFiP may retry meanwhile.
         logger.exception("PayFiP notification for %s failed", reference)
+        return HttpResponse("KO", status=503, content_type="text/plain")
+    return HttpResponse("OK", content_type="text/plain")
+
+
+@csrf_exempt
+@login_not_required
+def online_payment_notification(request, reference):
+    """SystemPay's or Paybox's server sends the signed result here (form-encoded body, or
+    query string). Unsigned, or about another payment: answered, logged, nothing changes."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    if request.method == "POST":
+        query_string = request.body.decode("utf-8", errors="replace")
+    else:
+        query_string = request.META.get("QUERY_STRING", "")
+    try:
+        services.handle_provider_response(reference=reference, query_string=query_string)
+    except Exception:
+        logger.exception("Payment service notification for %s failed", reference)
         return HttpResponse("KO", status=503, content_type="text/plain")
     return HttpResponse("OK", content_type="text/plain")

@@ -36,7 +36,12 @@ from portail.nurseries.models import Nursery
 from portail.organisation.models import Organisation, TermsVersion
 from portail.organisation.services import draft_terms_version, publish_terms
 
+from ._demo_content import seed_content
+from ._demo_direct_debits import seed_direct_debits
 from ._demo_invoices import seed_family_codes, seed_invoices, seed_regie
+from ._demo_notifications import seed_notifications
+from ._demo_requests import seed_requests
+from ._demo_security import seed_security
 
 User = get_user_model()
 
@@ -403,6 +408,13 @@ class Command(BaseCommand):
                 payer=family_user.guardianships.get(household=rows[0]),
                 today=today,
                 staff=admin,
+            )
+            seed_direct_debits(regie=seed_regie(), households=rows, today=today)
+            seed_security()
+            seed_content(nurseries=nurseries, today=today, town=TOWN, staff=admin)
+            seed_notifications(household=rows[0], family_user=family_user)
+            seed_requests(
+                households=rows, family_user=family_user, staff=nursery_staff, today=today
             )
         if not quiet:
             self.print_logins(family_user, admin, nursery_staff, nurseries[0])
