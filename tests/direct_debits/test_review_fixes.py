@@ -100,7 +100,7 @@ def test_a_card_payment_cannot_start_for_an_invoice_in_a_running_debit(
 
     with pytest.raises(payments.OnlinePaymentError) as refusal:
         payments.start_online_payment(invoice=invoice, user=mandate.payer.user)
-    assert "direct debit" in str(refusal.value)
+    assert "prélèvement en cours" in str(refusal.value)
     assert not OnlinePayment.objects.exists()
 
 
@@ -402,13 +402,13 @@ def test_an_older_request_cannot_get_a_new_code_nor_be_signed(client, family, cr
 
     client.post(reverse("portal:direct-debit-resend-code", args=[older.reference]))
     assert OutgoingEmail.objects.filter(kind="direct_debit_code").count() == codes_sent
-    with pytest.raises(services.MandateError, match=r"newer|récente"):
+    with pytest.raises(services.MandateError, match=r"récente"):
         services.resend_signature_code(signature=older)
     # Even revived by other means, the older request does not sign.
     SignatureCode.objects.filter(pk=older.pk).update(
         expires_at=timezone.now() + datetime.timedelta(minutes=10)
     )
-    with pytest.raises(services.MandateError, match=r"newer|récente"):
+    with pytest.raises(services.MandateError, match=r"récente"):
         services.sign_mandate(signature=older, code=old_code, ip_address=None)
     assert not Mandate.objects.exists()
 
@@ -423,7 +423,7 @@ def test_a_batch_is_not_marked_sent_before_every_payer_is_prenotified(
     batch = build(regie, django_capture_on_commit_callbacks)
     Debit.objects.update(prenotified_at=None)
 
-    with pytest.raises(services.BatchError, match=r"pre-notification|préavis|prénotification"):
+    with pytest.raises(services.BatchError, match=r"pré-notification"):
         services.mark_batch_sent(batch=batch)
     assert DebitBatch.objects.get().status == DebitBatch.Status.READY
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from portail.audit.services import household_paths
 from tests.factories import CreditNoteFactory, InvoiceFactory, PaymentFactory
+from tests.lib.pdf_samples import build_pdf
 from tests.portal.families import Family, make_family
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ logger = logging.getLogger(__name__)
 # A surname found in no fixture list: any page or file showing it shows family A's data.
 MARKER_A = "Zorglubien"
 MARKER_B = "Quenottier"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A real (parseable) one-page PDF: uploads are checked by structure with pypdf.
+PDF = build_pdf()
 
 
 @dataclass
