@@ -88,6 +88,25 @@ def test_a_counter_payment_without_invoices_skips_those_in_a_running_debit(
     assert later.status == Invoice.Status.PAID
 
 
+def test_the_family_sees_its_invoice_in_a_running_debit_with_the_collection_date(
+    client, regie, django_capture_on_commit_callbacks
+):
+    regie.payfip_client_number = "123456"
+    regie.accepts_card_online = True
+    regie.save()
+    mandate = MandateFactory(regie=regie)
+    invoice = due_invoice(mandate)
+    build(regie, django_capture_on_commit_callbacks)
+    client.force_login(mandate.payer.user)
+
+    detail = client.get(reverse("portal:invoice-detail", kwargs={"reference": invoice.reference}))
+    listing = client.get(reverse("portal:invoices"))
+
+    for page in (detail, listing):
+        assert "Prélèvement en cours : sera prélevée le 10/02/2022." in page.content.decode()
+    assert "Payer par carte bancaire" not in detail.content.decode()
+
+
 def test_a_card_payment_cannot_start_for_an_invoice_in_a_running_debit(
     regie, django_capture_on_commit_callbacks
 ):

@@ -32,7 +32,7 @@ def coverage_sentence(coverage: Coverage | None) -> str:
     if coverage is None:
         return ""
     if coverage.is_scheduled:
-        return gettext("Will be debited on {date}.").format(
+        return gettext("Direct debit in progress: will be debited on {date}.").format(
             date=coverage.collection_on.strftime("%d/%m/%Y")
         )
     return gettext("Will be debited at the next collection.")
