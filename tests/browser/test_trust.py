@@ -98,11 +98,13 @@ def test_the_session_warning_is_announced_and_extended_with_one_key(
     assert dialog.get_attribute("role") == "alertdialog"
     focused = page.evaluate("document.activeElement.closest('#session-warning') !== null")
     assert focused
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    # Wait for the extension's POST and redirect: reading the page right after the key press
+    # could read the page being left.
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.url.endswith(reverse("portal:my-space"))
-    text = page.locator("main").inner_text()
-    assert "prolongée" in text or "extended" in text
+    message = page.locator("main").get_by_text(re.compile("prolongée|extended")).first
+    message.wait_for(state="visible", timeout=10000)
 
 
 def test_stored_xss_payloads_never_run_under_the_csp(page, live_server, family):
