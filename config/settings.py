@@ -136,7 +136,8 @@ AUTHENTICATION_BACKENDS = [
     "portail.accounts.backends.IdentifierOrEmailBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's parameters, within the hashing budget (docs/operations.md).
+    "portail.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 # The municipal rule is the floor; long passphrases are exempt from the composition rule.
@@ -171,11 +172,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 
 # Login throttling (CNIL 2022-100 "cas n° 2"): per account and per IP, 10 consecutive
-# failures lock for 15 minutes; a password reset unlocks the account.
+# failures lock for 15 minutes, and an account is locked once 25 wrong passwords were tried
+# on it in 24 hours (portail/accounts/lockout.py); a password reset unlocks the account.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_HANDLER = "portail.accounts.lockout.DailyBudgetHandler"
+LOGIN_FAILURES_PER_DAY = 25  # CNIL 2022-100 cas n° 2: at most 25 failed attempts per 24 h
 # A successful login clears only that account's failures (the login view does it), never
 # the address's failures against other accounts.
 AXES_RESET_ON_SUCCESS = False
@@ -398,6 +402,17 @@ RETENTION_INVOICE_YEARS = env_int("RETENTION_INVOICE_YEARS", 10)
 RETENTION_LOG_DAYS = env_int("RETENTION_LOG_DAYS", 365)
 # Sent or failed e-mails of the outbox: days.
 RETENTION_OUTBOX_DAYS = env_int("RETENTION_OUTBOX_DAYS", 365)
+
+# Backups (manage.py backup dump|restore|drill; docs/operations.md « Backups »): where
+# `backup dump` writes, and the recovery point objective the schedule is set for, in hours
+# (24 for a nightly dump; the archiving delay with PostgreSQL WAL archiving, e.g. 0.25).
+BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+try:
+    BACKUP_RPO_HOURS = float(env_str("BACKUP_RPO_HOURS", "24"))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "BACKUP_RPO_HOURS must be a number of hours, e.g. 24 or 0.25."
+    ) from error
 
 LOGGING = {
     "version": 1,

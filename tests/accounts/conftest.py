@@ -127,7 +127,7 @@ def portal_urls(guardian) -> dict[str, str]:
         "portal:receipt-pdf": {"reference": uuid.uuid4()},
         "portal:invoice-pay": {"reference": uuid.uuid4()},
         "portal:online-payment-return": {"reference": uuid.uuid4()},
-        "portal:payfip-notification": {"reference": uuid.uuid4()},
+        "portal:payment-notification": {"reference": uuid.uuid4()},
     }
     found = {}
     for pattern in urls.urlpatterns:

@@ -154,9 +154,8 @@ def test_rule_descriptions_follow_the_settings(client, settings, user):
 
 
 def test_production_hashes_passwords_with_argon2():
-    assert production_settings.PASSWORD_HASHERS[0] == (
-        "django.contrib.auth.hashers.Argon2PasswordHasher"
-    )
+    # Django's Argon2 with the OWASP parameters (portail/accounts/hashers.py).
+    assert production_settings.PASSWORD_HASHERS[0] == "portail.accounts.hashers.Argon2idHasher"
 
 
 def test_password_set_with_the_argon2_hasher_is_an_argon2id_hash(settings):

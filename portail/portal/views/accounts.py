@@ -1,5 +1,6 @@
 """Login, logout, activation and reset links, forced password change, CGU acceptance."""
 
+import math
 import time
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,7 +17,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from portail.accounts import services as account_services
-from portail.accounts.backends import client_ip_address
+from portail.accounts.backends import axes_username, client_ip_address
+from portail.accounts.lockout import daily_lock_ends_at
 from portail.accounts.middleware import SESSION_STARTED_KEY, TERMS_ACCEPTED_KEY
 from portail.accounts.models import AccountLink
 from portail.accounts.validators import password_rule_descriptions
@@ -51,13 +54,20 @@ def locked_out(request, original_response=None, credentials=None):
     return render(
         request,
         "portal/accounts/login.html",
-        {"form": form, "locked_out": True, "cooloff_minutes": _cooloff_minutes()},
+        {"form": form, "locked_out": True, "cooloff_minutes": _cooloff_minutes(credentials)},
         status=429,
     )
 
 
-def _cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+def _cooloff_minutes(credentials=None) -> int:
+    """How long the lock lasts: the cool-off, or longer when the account spent its daily
+    budget of wrong passwords (the lock then lifts when the oldest turn 24 hours old)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    username = axes_username(None, credentials) if credentials else ""
+    ends_at = daily_lock_ends_at(username) if username else None
+    if ends_at is not None:
+        minutes = max(minutes, math.ceil((ends_at - timezone.now()).total_seconds() / 60))
+    return minutes
 
 
 @require_POST
@@ -78,7 +88,7 @@ def password_reset_view(request):
         context = {"form": form, "throttled": True}
         return render(request, "portal/accounts/password_reset.html", context, status=429)
     if request.method == "POST" and form.is_valid():
-        account_services.request_password_reset(login=form.cleaned_data["login"])
+        account_services.ask_for_password_reset(login=form.cleaned_data["login"])
         return render(
             request,
             "portal/accounts/password_reset_sent.html",
