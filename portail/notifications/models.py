@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.encryption import decrypt_bytes
+
 
 class OutgoingEmailQuerySet(models.QuerySet):
     def pending(self):
@@ -51,7 +53,11 @@ class OutgoingEmailAttachment(models.Model):
 
     Stored in the database, beside its e-mail, rather than in the file storage: it is written
     in the same transaction as the e-mail (a rolled-back e-mail leaves no orphan file in S3),
-    it is small (a PDF of a few dozen kilobytes), and it goes when the outbox row goes."""
+    it is small (a PDF of a few dozen kilobytes), and it goes when the outbox row goes.
+
+    ``content`` is encrypted (``portail.lib.encryption``): a signed mandate carries an IBAN, an
+    invoice a family's name and address, and the outbox keeps them until the retention purge.
+    ``data()`` gives the file's bytes."""
 
     email = models.ForeignKey(
         OutgoingEmail,
@@ -71,6 +77,10 @@ class OutgoingEmailAttachment(models.Model):
 
     def __str__(self):
         return self.filename
+
+    def data(self) -> bytes:
+        """The file as sent: ``content`` decrypted."""
+        return decrypt_bytes(bytes(self.content))
 
 
 # --- In-app notifications and the families' e-mail preferences -------------------------------

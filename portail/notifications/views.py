@@ -57,6 +57,6 @@ def outbox_attachment(request, pk, attachment_pk):
         OutgoingEmailAttachment.objects.filter(email_id=pk), pk=attachment_pk
     )
     # Always a download, never shown inline: an HTML attachment must not run on this site.
-    response = HttpResponse(bytes(attachment.content), content_type=attachment.mimetype)
+    response = HttpResponse(attachment.data(), content_type=attachment.mimetype)
     response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
     return response

@@ -68,7 +68,10 @@ def test_attachments_are_stored_with_the_email_before_sending(
         )
 
     (attachment,) = email.attachments.all()
-    assert bytes(attachment.content) == PDF
+    assert attachment.data() == PDF
+    # Encrypted at rest: the outbox keeps it until the retention purge.
+    assert PDF not in bytes(attachment.content)
+    assert bytes(attachment.content).startswith(b"fernet:")
     assert attachment.size == len(PDF)
     assert attachment.filename == "facture.pdf", "no path, no line break in a MIME header"
 
