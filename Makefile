@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format translations check-translations
-.PHONY: bench
+.PHONY: bench bench-monthly
 .PHONY: audit
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make check-translations  fail if a French translation is missing or not compiled"
 	@echo "make audit               bandit, pip-audit and the security/accessibility suites, then the figures table"
 	@echo "make bench               pages under load at city scale: gunicorn + wrk (BENCH_ARGS='--scale 0.1')"
+	@echo "make bench-monthly       the monthly run: 10,000 invoices, PDFs, e-mails over SMTP, 2 workers, SEPA batch"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -92,8 +93,18 @@ BENCH_ARGS ?=
 bench: $(INSTALLED)
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
-# SECURITY.md's gates and its part 4 figures table (scripts/audit.py). A few minutes: it runs
-# tests/security, tests/audit, tests/accounts and the browser suite. AUDIT_ARGS=--skip-pip-audit
+# The monthly run (bench/monthly_run.py): 10,000 invoices issued, their PDFs and e-mails done
+# by 2 real `db_worker` processes, sent over SMTP to a sink on loopback, then the SEPA batch.
+# Needs DATABASE_URL naming a PostgreSQL server (the role needs CREATEDB). MONTHLY_ARGS='--households 1000'.
+MONTHLY_ARGS ?=
+bench-monthly: $(INSTALLED)
+	$(BIN)/python bench/monthly_run.py $(MONTHLY_ARGS)
+
+# SECURITY.md's gates and its part 4 figures table (scripts/audit.py), also written to
+# var/audit/figures.md and .json. It runs the security, trust, audit, accounts, browser and
+# payments suites, on a throwaway PostgreSQL database when one answers on 127.0.0.1:5432 (or
+# AUDIT_DATABASE_URL), else on SQLite; then the SQLite profile (20 writers, 60 s).
+# AUDIT_ARGS=--skip-tests reprints the table from the last runs; AUDIT_ARGS=--skip-pip-audit
 # without network.
 AUDIT_ARGS ?=
 audit: $(INSTALLED) | var

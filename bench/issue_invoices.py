@@ -47,14 +47,15 @@ LABELS = [
 ]
 
 
-def create_households(count: int, seed: int = 2026):
+def create_households(count: int, seed: int = 2026, *, code_prefix: str = "E"):
     """``count`` households, each with one guardian (who has an e-mail address) and one or
-    two children at the same nursery. Bulk inserts: this is the data, not the benchmark."""
+    two children at the same nursery. Bulk inserts: this is the data, not the benchmark.
+    Family codes are ``code_prefix`` and a number (they are unique)."""
     from portail.households.models import Child, Civility, Guardian, Household, HouseholdChild
     from portail.nurseries.models import Nursery
 
     rng = random.Random(seed)
-    nursery = Nursery.objects.create(name="Crèche du banc d'essai")
+    nursery = Nursery.objects.create(name="Crèche des Essais")
     households = Household.objects.bulk_create(
         [
             Household(
@@ -63,7 +64,7 @@ def create_households(count: int, seed: int = 2026):
                 postal_code="74990",
                 city="Val-des-Tilleuls",
                 nursery=nursery,
-                external_code=f"E{number:05d}",
+                external_code=f"{code_prefix}{number:05d}",
             )
             for number in range(count)
         ],

@@ -9,11 +9,13 @@ billing services, then renders it N times with billing.pdf.render_invoice and pr
 milliseconds per page (p50 and p95), as wall-clock time and as the process's CPU time
 (steadier when other processes share the machine).
 
-Two figures: « cold » fetches the invoice (with its régie, kind, household and payer) before
-each render, as the issuing task does, so each render pays for all its queries; « warm »
+Three figures: « cold » fetches the invoice (with its régie, kind, household and payer) before
+each render, as a single invoice's task does, so each render pays for all its queries; « warm »
 renders the same already-loaded invoice: ReportLab's own cost plus the two queries
-render_invoice always makes (the organisation, the lines; payments and credit notes are
-read only when the invoice has some)."""
+render_invoice makes when given nothing else (the organisation, the lines; payments and
+credit notes are read only when the invoice has some); « batch » renders it as
+``store_invoice_pdfs`` does for a batch, its lines prefetched and the organisation read once:
+no query, ReportLab alone."""
 
 import argparse
 import io
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
 os.environ.setdefault("SECURE_SSL", "0")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=")
 # Issuing enqueues the PDF task on commit: the benchmark renders by itself instead.
 os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
 
@@ -146,6 +149,7 @@ def main():
 
     from portail.billing.models import Invoice
     from portail.billing.pdf import render_invoice
+    from portail.organisation.models import Organisation
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -167,6 +171,17 @@ def main():
 
         measure("cold", arguments.n, cold)
         measure("warm", arguments.n, lambda: render_invoice(invoice))
+        prefetched = (
+            Invoice.objects.select_related("regie", "kind", "household", "payer__user")
+            .prefetch_related("lines")
+            .get(pk=invoice.pk)
+        )
+        organisation = Organisation.current()
+        measure(
+            "batch",
+            arguments.n,
+            lambda: render_invoice(prefetched, organisation=organisation),
+        )
         print("(ms per render; each render here is one page)" if pages == 1 else "")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -1,11 +1,17 @@
 from django_tasks import task
 
-from .services import send_outgoing_email
+from .services import send_outgoing_email, send_outgoing_emails
 
 
 @task()
 def send_email(email_id: int) -> None:
     send_outgoing_email(email_id=email_id)
+
+
+@task()
+def send_emails(email_ids: list[int]) -> None:
+    """A batch of the outbox's e-mails over one SMTP connection (queue_emails queues these)."""
+    send_outgoing_emails(email_ids=email_ids)
 
 
 @task()

@@ -3,7 +3,6 @@ e-mail itself is billing's « Une nouvelle facture est disponible »)."""
 
 import datetime
 import math
-import time
 from decimal import Decimal
 
 from django.db import connection
@@ -69,7 +68,7 @@ def test_issued_invoice_appears_in_the_payers_notification_centre(
     assert response["Location"] == notification.url
 
 
-def test_ten_thousand_invoice_notifications_are_made_in_bulk_quickly(
+def test_ten_thousand_invoice_notifications_are_made_in_bulk(
     django_assert_max_num_queries,
 ):
     families = [make_family(name=f"F{index}", children=0, contacts=0) for index in range(20)]
@@ -84,11 +83,8 @@ def test_ten_thousand_invoice_notifications_are_made_in_bulk_quickly(
 
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     batch = min(1000, connection.ops.bulk_batch_size(fields, entries))
-    started = time.perf_counter()
     # savepoint, one insert per batch (1,000 rows, fewer on SQLite), release: none per invoice.
     with django_assert_max_num_queries(2 + math.ceil(len(entries) / batch)):
         notify_recipients(category=NotificationCategory.INVOICE, entries=entries, send_emails=False)
-    elapsed = time.perf_counter() - started
 
     assert Notification.objects.count() == 10_000
-    assert elapsed < 10, f"{elapsed:.1f} s for 10,000 notifications"

@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from portail.notifications.models import OutgoingEmail
 from portail.notifications.services import queue_email, send_outgoing_email
+from portail.organisation.models import Organisation
 
 LOGIN_URL = "http://testserver/connexion/"
 
@@ -61,6 +62,7 @@ def test_queued_email_is_delivered_over_smtp_once_the_transaction_commits(
 def test_nothing_is_sent_before_the_transaction_commits(
     smtp_server, user, django_capture_on_commit_callbacks
 ):
+    Organisation.current()  # made beforehand: creating it forgets a cached copy on commit
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         email = queue_email(
             kind="password_changed",

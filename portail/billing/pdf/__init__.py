@@ -41,9 +41,11 @@ def _build(story, *, document: str, subject: str, author: str, dated_on) -> byte
     )
 
 
-def render_invoice(invoice) -> bytes:
-    """The PDF of an issued invoice (or of a draft given a number and dates for a preview)."""
-    organisation = Organisation.current()
+def render_invoice(invoice, *, organisation=None) -> bytes:
+    """The PDF of an issued invoice (or of a draft given a number and dates for a preview).
+    A batch passes the ``organisation`` it read once; the invoice's lines may come
+    prefetched (``prefetch_related("lines")``)."""
+    organisation = organisation or Organisation.current()
     with translation.override(_language_of(invoice.payer)):
         return _build(
             documents.invoice_story(invoice, organisation),
