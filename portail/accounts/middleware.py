@@ -6,9 +6,11 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from portail.lib.process_cache import ProcessCache
 from portail.organisation.models import TermsVersion
 
 SESSION_STARTED_KEY = "auth_started_at"
@@ -29,6 +31,40 @@ GATE_ALLOWED = {
     "notifications:outbox-list",
     "notifications:outbox-detail",
 }
+
+
+def _terms_in_force():
+    """(pk, version) of the CGU version in force (``TermsVersion.objects.current()``), or None,
+    and when the next already-scheduled version comes into force (None if none is): one
+    query over the published versions, a few over the years."""
+    now = timezone.now()
+    current, upcoming = None, None
+    published = TermsVersion.objects.exclude(published_at=None).order_by("-version")
+    for pk, version, published_at in published.values_list("pk", "version", "published_at"):
+        if published_at > now:
+            upcoming = published_at if upcoming is None else min(upcoming, published_at)
+        elif current is None:
+            current = (pk, version)
+    return current, upcoming
+
+
+def _seconds_until_upcoming(value) -> float:
+    _current, upcoming = value
+    if upcoming is None:
+        return float("inf")
+    return max(0.0, (upcoming - timezone.now()).total_seconds())
+
+
+# Every family page checks the CGU version in force: each process keeps it a minute (a
+# version published in the back office applies at once on that node, within a minute on the
+# others; a version scheduled for a later time applies at that time).
+TERMS_CACHED_SECONDS = 60
+terms_in_force = ProcessCache(
+    _terms_in_force,
+    seconds=TERMS_CACHED_SECONDS,
+    models=[TermsVersion],
+    expiry=_seconds_until_upcoming,
+)
 
 
 class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -86,13 +122,14 @@ class FamilyGateMiddleware:
     def _gate(request):
         if request.user.must_change_password:
             return reverse("portal:password-change-required")
-        current = TermsVersion.objects.current()
+        current, _upcoming = terms_in_force.get()
         if current is None:
             return None
-        if request.session.get(TERMS_ACCEPTED_KEY) == current.version:
+        pk, version = current
+        if request.session.get(TERMS_ACCEPTED_KEY) == version:
             return None
-        if request.user.terms_acceptances.filter(terms=current).exists():
-            request.session[TERMS_ACCEPTED_KEY] = current.version
+        if request.user.terms_acceptances.filter(terms_id=pk).exists():
+            request.session[TERMS_ACCEPTED_KEY] = version
             return None
         return reverse("portal:terms")
 

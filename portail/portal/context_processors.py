@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from portail.lib.sessions import RENEW_AFTER_SECONDS, seconds_since_renewal
@@ -43,6 +43,19 @@ SECTIONS = {
 }
 
 
+# The menu's addresses, reversed once per URL configuration and prefix (reversing is a
+# noticeable share of a page's cost when done on every page).
+_navigation_urls: dict = {}
+
+
+def navigation_urls() -> dict[str, str]:
+    key = (get_urlconf(), get_script_prefix())
+    urls = _navigation_urls.get(key)
+    if urls is None:
+        urls = _navigation_urls[key] = {name: reverse(name) for name, _label in NAVIGATION}
+    return urls
+
+
 def portal(request):
     """The family's main menu and the session timings the warning script needs."""
     user = getattr(request, "user", None)
@@ -50,10 +63,11 @@ def portal(request):
         return {}
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else None
+    urls = navigation_urls()
     return {
         "portal_navigation": [
             {
-                "url": reverse(name),
+                "url": urls[name],
                 "label": label,
                 "is_current": name == current or current in SECTIONS.get(name, ()),
             }

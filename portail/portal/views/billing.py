@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
@@ -15,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from portail.billing.models import ZERO, CreditNote, Invoice
+from portail.billing.models import ZERO, CreditNote, Invoice, family_scope_ids
 from portail.households import services as household_services
 from portail.households.models import Household
 from portail.payments.models import Payment
@@ -25,6 +26,7 @@ from ..forms.billing import PaperlessInvoicesForm
 
 logger = logging.getLogger(__name__)
 
+CENT = Decimal("0.01")
 INVOICES_PER_PAGE = 24
 RECENT_PAYMENTS = 10
 
@@ -32,6 +34,49 @@ RECENT_PAYMENTS = 10
 def _visible_credit_notes(user):
     """Credit notes on the invoices the person may see, and only those."""
     return CreditNote.objects.filter(invoice__in=Invoice.objects.visible_to(user).values("pk"))
+
+
+def placeholders(values) -> str:
+    """``%s, %s, …`` for a list of parameters: the only text ever put into the portal's
+    hand-written SQL (every value is a parameter)."""
+    return ", ".join(["%s"] * len(values))
+
+
+def visible_invoices_sql(user) -> tuple[str, list]:
+    """``Invoice.objects.visible_to(user)`` as an SQL condition on billing_invoice, with its
+    parameters, for the family pages' one-query summaries."""
+    own, shared = family_scope_ids(user)  # never empty: family_required checked
+    condition = f"payer_id IN ({placeholders(own)})"
+    params = [Invoice.Status.DRAFT.value, *own]
+    if shared:
+        condition = f"({condition} OR household_id IN ({placeholders(shared)}))"
+        params += shared
+    return f"status <> %s AND {condition}", params
+
+
+def _summary(user) -> dict:
+    """What « MES FACTURES » counts, in one query (three small indexed subqueries): how many
+    invoices (for the pages), how many unpaid, and the credit left on credit notes — as
+    ``visible_to(user).count()``, ``.unpaid().count()`` and ``_available_credit(user)``
+    would say, in a third of the queries and of their cost in building them."""
+    visible, params = visible_invoices_sql(user)
+    unpaid = [Invoice.Status.ISSUED.value, Invoice.Status.PARTIALLY_PAID.value]
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM billing_invoice WHERE {visible}),"  # noqa: S608  # nosec B608: fixed SQL, values as parameters
+        f" (SELECT COUNT(*) FROM billing_invoice WHERE status IN (%s, %s) AND {visible}),"
+        " (SELECT COALESCE(SUM(amount - applied_amount - used_amount - refunded_amount), 0)"
+        f" FROM billing_creditnote WHERE invoice_id IN (SELECT id FROM billing_invoice"
+        f" WHERE {visible}))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *unpaid, *params, *params])
+        count, unpaid_count, credit = cursor.fetchone()
+    # SQLite sums decimals as floats; PostgreSQL as decimals.
+    return {
+        "count": count,
+        "unpaid_count": unpaid_count,
+        "available_credit": Decimal(str(credit)).quantize(CENT),
+    }
 
 
 def _available_credit(user) -> Decimal:
@@ -52,10 +97,13 @@ def invoices(request):
     listed = visible.select_related("kind").order_by(
         "kind__position", "kind__label", "-period_on", "-issued_on", "-number", "-pk"
     )
+    summary = _summary(user)
+    paginator = Paginator(listed, INVOICES_PER_PAGE)
+    paginator.count = summary["count"]  # counted with the rest: no query of its own
     context = {
-        "page": Paginator(listed, INVOICES_PER_PAGE).get_page(request.GET.get("page")),
-        "unpaid_count": visible.unpaid().count(),
-        "available_credit": _available_credit(user),
+        "page": paginator.get_page(request.GET.get("page")),
+        "unpaid_count": summary["unpaid_count"],
+        "available_credit": summary["available_credit"],
         # (payment, amount shown) pairs, as on an invoice (portal/billing/_payments_table.html).
         "payment_rows": [
             (payment, payment.amount)

@@ -20,14 +20,14 @@ from .conftest import hours, issue_invoice
 
 # 5 for every family page (see tests/portal/test_query_counts.py), then the page's own.
 LIST_QUERIES = (
-    # + family scope ids, invoices counted, one page of invoices, unpaid count, credit, payments,
-    # the page's direct-debit dates (« sera prélevée le … »)
-    12
+    # + invoices counted, unpaid counted and credit left (one query), one page of invoices,
+    # payments, the page's direct-debit dates (« sera prélevée le … »)
+    9
 )
 DETAIL_QUERIES = (
-    # + family scope ids, invoice with kind, régie and payer, lines, payments, credit notes,
-    # its direct-debit date
-    11
+    # + invoice with kind, régie and payer, lines, payments, credit notes, its direct-debit
+    # date
+    10
 )
 
 
