@@ -252,7 +252,7 @@ def measure_notifications(*, site: str, count: int, threads: int, seed: int = 20
 
     jobs = [
         (
-            site + reverse("portal:payfip-notification", kwargs={"reference": attempt.reference}),
+            site + reverse("portal:payment-notification", kwargs={"reference": attempt.reference}),
             attempt.idop,
         )
         for attempt in attempts

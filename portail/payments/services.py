@@ -361,7 +361,7 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
                 exer=attempt.exer,
                 subject=_subject(locked),
                 return_url=_absolute("portal:online-payment-return", attempt.reference),
-                notification_url=_absolute("portal:payfip-notification", attempt.reference),
+                notification_url=_absolute("portal:payment-notification", attempt.reference),
             )
         else:
             created = payfip.create_form_payment(
@@ -371,7 +371,7 @@ def start_online_payment(*, invoice: Invoice, user) -> OnlinePayment:
                 transaction_id=attempt.reference.hex,
                 order_id=attempt.refdet,
                 return_url=_absolute("portal:online-payment-return", attempt.reference),
-                notification_url=_absolute("portal:online-payment-notification", attempt.reference),
+                notification_url=_absolute("portal:payment-notification", attempt.reference),
             )
     except payfip.PayFiPUnavailable as error:
         logger.warning(

@@ -154,14 +154,10 @@ urlpatterns = [
         payments.online_payment_return,
         name="online-payment-return",
     ),
+    # The one view without CSRF protection: the payment services' servers call it.
     path(
-        "paiement/payfip/notification/<uuid:reference>/",
-        payments.payfip_notification,
-        name="payfip-notification",
-    ),
-    path(
-        "paiement/en-ligne/<uuid:reference>/notification/",
-        payments.online_payment_notification,
-        name="online-payment-notification",
+        "paiement/notification/<uuid:reference>/",
+        payments.payment_notification,
+        name="payment-notification",
     ),
 ]

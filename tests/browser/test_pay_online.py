@@ -23,7 +23,7 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The return page reloads itself every 3 s until PayFiP's answer is known.
+# The return page checks every 3 s (without JavaScript, it reloads) until the answer is known.
 RESULT_TIMEOUT_MS = 15_000
 
 

@@ -12,7 +12,7 @@ def return_url(attempt):
 
 
 def notification_url(attempt):
-    return reverse("portal:payfip-notification", kwargs={"reference": attempt.reference})
+    return reverse("portal:payment-notification", kwargs={"reference": attempt.reference})
 
 
 def start_payment(client, invoice) -> OnlinePayment:

@@ -16,6 +16,7 @@ from portail.payments.services import (
     start_online_payment,
 )
 from tests.factories import InvoiceFactory
+from tests.security.figures import record
 
 from .test_other_providers import systempay_answer, systempay_regie  # noqa: F401
 
@@ -52,6 +53,8 @@ def _all_at_once(count, work):
 def test_ten_concurrent_notifications_record_one_payment_and_one_email(
     family, payfip_regie, payfip_service
 ):
+    # Per run: (errors, payments of the invoice, e-mails sent, attempt's status).
+    violations = []
     for run in range(RUNS):
         invoice = InvoiceFactory(
             regie=payfip_regie,
@@ -62,12 +65,35 @@ def test_ten_concurrent_notifications_record_one_payment_and_one_email(
         )
         attempt = start_online_payment(invoice=invoice, user=family.user)
         payfip_service.pay(attempt.idop, "P")
+        emails_before = OutgoingEmail.objects.filter(kind="payment_received").count()
 
         def notify(_index, attempt=attempt):
             handle_payfip_notification(reference=attempt.reference, idop=attempt.idop)
 
-        assert _all_at_once(THREADS, notify) == []
-        assert Payment.objects.filter(allocations__invoice=invoice).count() == 1
+        errors = _all_at_once(THREADS, notify)
+        attempt.refresh_from_db()
+        outcome = (
+            errors,
+            Payment.objects.filter(allocations__invoice=invoice).count(),
+            OutgoingEmail.objects.filter(kind="payment_received").count() - emails_before,
+            attempt.status,
+        )
+        if outcome != ([], 1, 1, "paid"):
+            violations.append((run, outcome))
+    record(
+        "payfip_notifications",
+        concurrent_runs=RUNS,
+        concurrent_deliveries=THREADS,
+        concurrent_wrong_transitions=sum(abs(o[1] - 1) + (o[3] != "paid") for _, o in violations),
+        duplicate_emails=sum(max(o[2] - 1, 0) for _, o in violations),
+    )
+    record(
+        "concurrency",
+        payfip_notifications_runs=RUNS,
+        payfip_notifications_invariants=4,
+        payfip_notifications_violations=len(violations),
+    )
+    assert violations == []
     assert Payment.objects.count() == RUNS
     assert OutgoingEmail.objects.filter(kind="payment_received").count() == RUNS
     assert OnlinePayment.objects.filter(status="paid").count() == RUNS
@@ -83,7 +109,19 @@ def test_two_concurrent_clicks_on_pay_open_one_attempt(family, invoice, payfip_s
         except Exception as error:
             outcomes.append(type(error).__name__)
 
-    assert _all_at_once(5, click) == []
+    errors = _all_at_once(5, click)
+    correct = (
+        errors == []
+        and sorted(outcomes) == ["OnlinePaymentInProgress"] * 4 + ["started"]
+        and len(payfip_service.created) == 1
+    )
+    record(
+        "concurrency",
+        pay_clicks_runs=1,
+        pay_clicks_invariants=3,
+        pay_clicks_violations=int(not correct),
+    )
+    assert errors == []
     assert sorted(outcomes) == ["OnlinePaymentInProgress"] * 4 + ["started"]
     assert len(payfip_service.created) == 1
 
@@ -94,7 +132,9 @@ def test_ten_concurrent_signed_systempay_notifications_record_one_payment(
 ):
     """The same for a redirect-form service: its signed answer arriving ten times at once
     (SystemPay's notification, its retries and the family's return)."""
-    for run in range(max(RUNS // 4, 3)):
+    runs = max(RUNS // 4, 3)
+    violations = []
+    for run in range(runs):
         invoice = InvoiceFactory(
             regie=systempay_regie,
             kind=systempay_regie.kinds.first(),
@@ -108,7 +148,16 @@ def test_ten_concurrent_signed_systempay_notifications_record_one_payment(
         def notify(_index, attempt=attempt, body=body):
             handle_provider_response(reference=attempt.reference, query_string=body)
 
-        assert _all_at_once(THREADS, notify) == []
-        assert Payment.objects.filter(allocations__invoice=invoice).count() == 1
+        errors = _all_at_once(THREADS, notify)
+        payments = Payment.objects.filter(allocations__invoice=invoice).count()
+        if errors or payments != 1:
+            violations.append((run, errors, payments))
+    record(
+        "concurrency",
+        systempay_notifications_runs=runs,
+        systempay_notifications_invariants=2,
+        systempay_notifications_violations=len(violations),
+    )
+    assert violations == []
     assert OnlinePayment.objects.filter(status="paid", provider="systempayv2").count() == run + 1
     assert Payment.objects.count() == run + 1

@@ -132,9 +132,31 @@ def test_return_page_waits_and_reloads_itself_until_payfip_knows(
     attempt = start_payment(family_client, invoice)
     page = family_client.get(return_url(attempt)).content.decode()
     assert "Paiement en cours" in page
-    assert '<meta http-equiv="refresh" content="3">' in page
+    # Without JavaScript the page reloads itself; with it, a script asks for its news.
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
+    assert "portail/payment_status.js" in page
+    assert f'data-refresh-url="{return_url(attempt)}?actualisation=non"' in page
     assert "paiement en cours" in detail(family_client, invoice).lower()
     assert "Payer par carte bancaire" not in detail(family_client, invoice)
+
+
+def test_the_family_can_stop_and_resume_the_automatic_update(
+    family_client, invoice, payfip_service
+):
+    """RGAA 13.1: the family controls the page's time limit (its reloading)."""
+    attempt = start_payment(family_client, invoice)
+    page = family_client.get(return_url(attempt)).content.decode()
+    stop_link = f'<a href="{return_url(attempt)}?actualisation=non">'
+    assert stop_link + "Arrêter la mise à jour automatique</a>" in page
+
+    stopped = family_client.get(f"{return_url(attempt)}?actualisation=non").content.decode()
+
+    assert 'http-equiv="refresh"' not in stopped
+    assert "payment_status.js" not in stopped and "data-refresh-url" not in stopped
+    assert "La mise à jour automatique est arrêtée." in stopped
+    assert f'<a href="{return_url(attempt)}">Reprendre la mise à jour automatique</a>' in stopped
+    assert "Mettre à jour maintenant" in stopped
+    assert "Paiement en cours" in stopped
 
 
 def test_a_family_that_left_payfips_page_can_go_back_to_it_while_it_is_open(

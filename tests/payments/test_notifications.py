@@ -8,6 +8,7 @@ from eopayment.payfip_ws import PayFiPError
 from portail.billing.models import Invoice
 from portail.notifications.models import OutgoingEmail
 from portail.payments.models import OnlinePayment, Payment
+from tests.security.figures import record
 
 from .helpers import notification_url, start_payment
 
@@ -17,12 +18,21 @@ def test_the_same_notification_twice_records_one_payment_and_one_email(
 ):
     attempt = start_payment(family_client, invoice)
     payfip_service.pay(attempt.idop, "P")
+    deliveries = 3
     with django_capture_on_commit_callbacks(execute=True):
-        for _ in range(3):
+        for _ in range(deliveries):
             assert client.post(notification_url(attempt), {"idop": attempt.idop}).status_code == 200
-    assert Payment.objects.count() == 1
-    assert OutgoingEmail.objects.filter(kind="payment_received").count() == 1
     invoice.refresh_from_db()
+    payments = Payment.objects.count()
+    emails = OutgoingEmail.objects.filter(kind="payment_received").count()
+    record(
+        "payfip_notifications",
+        replayed=deliveries,
+        replayed_wrong_transitions=abs(payments - 1) + (invoice.amount_paid != invoice.total),
+        duplicate_emails=max(emails - 1, 0),
+    )
+    assert payments == 1
+    assert emails == 1
     assert invoice.amount_paid == invoice.total
 
 
@@ -47,6 +57,12 @@ def test_forged_fields_in_the_notification_are_ignored(
     # Exactly one question to PayFiP, which says it does not know the result yet.
     assert payfip_service.lookups == [attempt.idop]
     attempt.refresh_from_db()
+    record(
+        "payfip_notifications",
+        forged=1,
+        forged_wrong_transitions=(attempt.status != OnlinePayment.Status.WAITING)
+        + Payment.objects.count(),
+    )
     assert attempt.status == OnlinePayment.Status.WAITING
     assert not Payment.objects.exists()
 
@@ -58,8 +74,15 @@ def test_unknown_idop_is_answered_and_changes_nothing(
     payfip_service.pay(attempt.idop, "P")
     for forged in (str(uuid.uuid4()), "", "x" * 5000):
         assert client.post(notification_url(attempt), {"idop": forged}).status_code == 200
-    unknown_attempt = reverse("portal:payfip-notification", kwargs={"reference": uuid.uuid4()})
+    unknown_attempt = reverse("portal:payment-notification", kwargs={"reference": uuid.uuid4()})
     assert client.post(unknown_attempt, {"idop": attempt.idop}).status_code == 200
+    attempt.refresh_from_db()
+    record(
+        "payfip_notifications",
+        forged=4,
+        forged_wrong_transitions=(attempt.status != OnlinePayment.Status.WAITING)
+        + Payment.objects.count(),
+    )
     assert payfip_service.lookups == []
     assert not Payment.objects.exists()
     assert "PayFiP notification ignored" in caplog.text
@@ -81,8 +104,14 @@ def test_idop_of_another_attempt_changes_nothing(
     second = start_payment(family_client, second_invoice)
     payfip_service.pay(second.idop, "P")
     client.post(notification_url(first), {"idop": second.idop})
-    assert not Payment.objects.exists()
     first.refresh_from_db()
+    record(
+        "payfip_notifications",
+        forged=1,
+        forged_wrong_transitions=(first.status != OnlinePayment.Status.WAITING)
+        + Payment.objects.count(),
+    )
+    assert not Payment.objects.exists()
     assert first.status == OnlinePayment.Status.WAITING
 
 

@@ -31,7 +31,7 @@ SYSTEMPAY_URL = "https://paiement.systempay.fr/vads-payment/"
 
 
 def notification_url(attempt):
-    return reverse("portal:online-payment-notification", kwargs={"reference": attempt.reference})
+    return reverse("portal:payment-notification", kwargs={"reference": attempt.reference})
 
 
 def form_fields(html: str) -> dict:

@@ -113,7 +113,7 @@ def test_notification_on_one_node_and_return_on_the_other_record_one_payment(
     def notification_to_node_a():
         barrier.wait()
         answers["notification"] = requests.post(
-            f"{node_a}/paiement/payfip/notification/{attempt.reference}/",
+            f"{node_a}/paiement/notification/{attempt.reference}/",
             data={"idOp": attempt.idop},
             timeout=TIMEOUT,
         )

@@ -10,7 +10,7 @@ from .routes import all_routes, is_production_route
 
 # PayFiP calls these from its servers, with no user authority: they only trigger a check of
 # the payment with PayFiP's SOAP service (portail/payments).
-PAYFIP_NOTIFICATION_VIEWS = {"portal:payfip-notification", "portal:online-payment-notification"}
+PAYFIP_NOTIFICATION_VIEWS = {"portal:payment-notification"}
 
 
 def production_routes():

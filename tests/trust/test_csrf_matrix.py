@@ -20,7 +20,7 @@ from .world import objects_of
 # Server-to-server payment callbacks only: PayFiP's notification (which trusts nothing it
 # receives and asks PayFiP by SOAP) and the SystemPay/Paybox callback (accepted only when the
 # provider's signature verifies). Every other POST needs the CSRF token.
-ALLOWED_EXEMPT = {"portal:payfip-notification", "portal:online-payment-notification"}
+ALLOWED_EXEMPT = {"portal:payment-notification"}
 # Rows a refused POST may still add: the session, login records and the audit trail.
 MAY_WRITE = {"sessions.session", "audit.auditevent", "axes.accesslog", "content.homevisit"}
 

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # The return page asks PayFiP at most this often while it reloads itself.
 CHECK_EVERY_SECONDS = 2
+AUTO_REFRESH_PARAMETER = "actualisation"
 IDOP_MAX_LENGTH = 64
 
 
@@ -100,7 +101,10 @@ def online_payment_return(request, reference):
         _visible_attempts(request.user).select_related("regie", "invoice__kind", "payment"),
         reference=reference,
     )
-    if attempt.provider != payfip.PAYFIP and request.GET:
+    # « Arrêter la mise à jour automatique » (RGAA 13.1): the family may stop the page's
+    # reloading; that parameter is ours, not the provider's.
+    auto_refresh = request.GET.get(AUTO_REFRESH_PARAMETER) != "non"
+    if attempt.provider != payfip.PAYFIP and set(request.GET) - {AUTO_REFRESH_PARAMETER}:
         # SystemPay brings the signed result back with the family: applied when it verifies.
         services.handle_provider_response(
             reference=attempt.reference, query_string=request.META.get("QUERY_STRING", "")
@@ -136,6 +140,8 @@ def online_payment_return(request, reference):
             "payment": attempt.payment,
             "resume_url": resume_url,
             "provider_name": _provider_name(attempt.regie),
+            "auto_refresh": auto_refresh,
+            "auto_refresh_parameter": AUTO_REFRESH_PARAMETER,
         },
     )
 
@@ -151,32 +157,28 @@ def _idop(request) -> str:
 
 @csrf_exempt
 @login_not_required
-def payfip_notification(request, reference):
+def payment_notification(request, reference):
+    """A payment service's server tells us that an attempt changed. PayFiP sends only its
+    idop: a trigger, after which we ask PayFiP for the result. SystemPay and Paybox send the
+    signed result (form-encoded body, or query string), which counts only when its signature
+    verifies. Unknown attempts, unsigned or foreign results: answered, logged, nothing
+    changes. The only view exempt from CSRF: its callers are servers, with no session."""
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
+    provider = (
+        OnlinePayment.objects.filter(reference=reference).values_list("provider", flat=True).first()
+    )
     try:
-        services.handle_payfip_notification(reference=reference, idop=_idop(request))
+        if provider is None or provider == payfip.PAYFIP:
+            services.handle_payfip_notification(reference=reference, idop=_idop(request))
+        else:
+            if request.method == "POST":
+                query_string = request.body.decode("utf-8", errors="replace")
+            else:
+                query_string = request.META.get("QUERY_STRING", "")
+            services.handle_provider_response(reference=reference, query_string=query_string)
     except Exception:
-        # The reconciliation pass will ask PayFiP again; PayFiP may retry meanwhile.
-        logger.exception("PayFiP notification for %s failed", reference)
-        return HttpResponse("KO", status=503, content_type="text/plain")
-    return HttpResponse("OK", content_type="text/plain")
-
-
-@csrf_exempt
-@login_not_required
-def online_payment_notification(request, reference):
-    """SystemPay's or Paybox's server sends the signed result here (form-encoded body, or
-    query string). Unsigned, or about another payment: answered, logged, nothing changes."""
-    if request.method not in ("GET", "POST"):
-        return HttpResponse(status=405)
-    if request.method == "POST":
-        query_string = request.body.decode("utf-8", errors="replace")
-    else:
-        query_string = request.META.get("QUERY_STRING", "")
-    try:
-        services.handle_provider_response(reference=reference, query_string=query_string)
-    except Exception:
-        logger.exception("Payment service notification for %s failed", reference)
+        # The reconciliation pass will ask the service again; it may retry meanwhile.
+        logger.exception("Payment notification for %s failed", reference)
         return HttpResponse("KO", status=503, content_type="text/plain")
     return HttpResponse("OK", content_type="text/plain")
