@@ -32,6 +32,7 @@ urlpatterns = [
     path("mentions-legales/", legal.legal_notice, name="legal-notice"),
     path("donnees-personnelles/", legal.privacy, name="privacy"),
     path("accessibilite/", legal.accessibility, name="accessibility"),
+    path("plan-du-site/", legal.site_map, name="site-map"),
     path("mon-espace/mes-donnees/", legal.my_data, name="my-data"),
     path("mon-espace/mes-donnees/export.json", legal.my_data_json, name="my-data-json"),
     path("mon-espace/mes-donnees/export/", legal.my_data_readable, name="my-data-readable"),

@@ -77,6 +77,21 @@ def test_a_running_job_shows_its_progress_and_refreshes_itself(staff_client, nur
     assert "INVALID_TEMPLATE_VARIABLE" not in content
 
 
+def test_staff_can_stop_and_resume_the_automatic_update(staff_client, nursery_staff):
+    """RGAA 13.1: the member of staff controls the page's reloading."""
+    job = job_of(nursery_staff)
+    assert "Arrêter la mise à jour automatique" in text_of(staff_client.get(detail_url(job)))
+
+    response = staff_client.get(detail_url(job) + "?actualisation=non")
+
+    content = response.content.decode()
+    assert 'http-equiv="refresh"' not in content
+    page = text_of(response)
+    assert "La mise à jour automatique est arrêtée." in page
+    assert '<a href="?">Reprendre la mise à jour automatique</a>' in content
+    assert "25 %" in page
+
+
 def test_a_failed_job_lists_every_error_and_stops_refreshing(staff_client, nursery_staff):
     job = job_of(nursery_staff)
     jobs.fail(

@@ -39,6 +39,8 @@ def job_list(request):
 
 def job_detail(request, reference):
     job = get_object_or_404(jobs_visible_to(request.user), reference=reference)
+    # The member of staff may stop the page's reloading (RGAA 13.1) and start it again.
+    auto_refresh = request.GET.get("actualisation") != "non"
     return render(
         request,
         "backoffice/job_detail.html",
@@ -46,7 +48,8 @@ def job_detail(request, reference):
             request,
             title=job.description,
             job=job,
-            refresh_seconds=None if job.is_finished else REFRESH_SECONDS,
+            running=not job.is_finished,
+            refresh_seconds=None if job.is_finished or not auto_refresh else REFRESH_SECONDS,
             result_name=posixpath.basename(job.result_file.name) if job.result_file else "",
         ),
     )

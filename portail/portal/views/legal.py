@@ -48,6 +48,15 @@ def accessibility(request):
     return render(request, "portal/legal/accessibility.html")
 
 
+@login_not_required
+def site_map(request):
+    """« Plan du site »: every page of the portal the visitor may open, as a second way to
+    find them besides the menu (RGAA 12.1). A family sees its rubriques and their pages."""
+    user = request.user
+    is_family = user.is_authenticated and not user.is_staff
+    return render(request, "portal/legal/site_map.html", {"is_family": is_family})
+
+
 def _household_history_url() -> str:
     """The household's history of requests (portail/portal/views/requests.py), if mounted."""
     try:
