@@ -81,6 +81,46 @@ def throwaway_database() -> Iterator[None]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@contextmanager
+def kept_database(name: str) -> Iterator[bool]:
+    """Point Django at the PostgreSQL database ``name`` (created and migrated when missing)
+    and at ``var/bench_media/<name>``, and keep both afterwards: a city generated once serves
+    many runs. Yields whether the database already held a generated city."""
+    import psycopg
+    from psycopg import sql
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("--keep-database needs DATABASE_URL to name a PostgreSQL server.")
+    parts = urlsplit(url)
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    os.environ["DATABASE_URL"] = parts._replace(path=f"/{name}").geturl()
+    media = ROOT / "var" / "bench_media" / name
+    media.mkdir(parents=True, exist_ok=True)
+    os.environ["MEDIA_ROOT"] = str(media)
+    os.environ.update(BENCH_ENVIRONMENT)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from portail.households.models import Household
+
+    try:
+        yield Household.objects.exists()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+
+
 def _create_postgres_database(url: str):
     import psycopg
     from psycopg import sql

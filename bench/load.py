@@ -18,8 +18,10 @@
    once and must answer 200 (wrk counts only 4xx/5xx as errors, not a redirect to the login).
 
 Reported per page: requests per second, p50/p95/p99 latency, error rate, and throughput as a
-percentage of the ceiling. Goals (issue 8): dashboard ≥ 33 % of the ceiling with p95 ≤ 50 ms;
-staff pages p95 ≤ 200 ms. Everything stays on 127.0.0.1 and gunicorn is stopped at the end."""
+percentage of the ceiling; appended to docs/benchmarks.md (unless --no-append) and always
+written as JSON to var/bench/load.json. Goals (issue 8): dashboard ≥ 33 % of the ceiling
+with p95 ≤ 50 ms; staff pages p95 ≤ 200 ms. Everything stays on 127.0.0.1 and gunicorn is
+stopped at the end."""
 
 import argparse
 import json
@@ -39,6 +41,7 @@ from bench._setup import (
     LOAD_AT_START,
     ROOT,
     cpu_count,
+    kept_database,
     markdown_table,
     record,
     throwaway_database,
@@ -46,6 +49,7 @@ from bench._setup import (
 from bench.generate import generate
 
 HOST = "127.0.0.1"
+JSON_RESULTS = ROOT / "var" / "bench" / "load.json"
 START_SECONDS = 90
 LUA_SCRIPT = ROOT / "bench" / "load.lua"
 FAMILY_PAGES = [
@@ -58,8 +62,14 @@ FAMILY_PAGES = [
 STAFF_PAGES = [
     ("Back office: household search", "staff_search"),
     ("Back office: invoice list", "staff_invoices"),
+    ("Back office: household list", "staff_households"),
+    ("Back office: invoice list, filtered", "staff_invoices_filtered"),
+    ("Back office: payment list", "staff_payments"),
+    ("Back office: requests queue", "staff_requests"),
+    ("Back office: a household's page", "staff_household"),
+    ("Back office: an invoice's page", "staff_invoice"),
 ]
-GOALS = {"dashboard": (33.0, 50.0), "staff_search": (None, 200.0), "staff_invoices": (None, 200.0)}
+GOALS = {"dashboard": (33.0, 50.0), **{key: (None, 200.0) for _label, key in STAFF_PAGES}}
 
 
 def free_port() -> int:
@@ -124,10 +134,12 @@ def staff_targets(seed: int) -> dict[str, list[str]]:
     from bench.generate import LAST_NAMES
     from portail.accounts.models import User
 
-    staff = User.objects.create_superuser(
+    staff = User.objects.filter(username="bench.admin").first() or User.objects.create_superuser(
         username="bench.admin", email="bench.admin@mairie.example.fr", password=None
     )
-    device = TOTPDevice.objects.create(user=staff, name="bench", confirmed=True)
+    device = TOTPDevice.objects.filter(user=staff).first() or TOTPDevice.objects.create(
+        user=staff, name="bench", confirmed=True
+    )
     session = open_session(staff, **{DEVICE_ID_SESSION_KEY: device.persistent_id})
     rng = random.Random(seed)
     from urllib.parse import quote
@@ -137,7 +149,105 @@ def staff_targets(seed: int) -> dict[str, list[str]]:
         for _ in range(50)
     ]
     invoice_pages = [f"{session} /gestion/billing/invoice/?p={page}" for page in range(1, 21)]
-    return {"staff_search": searches, "staff_invoices": invoice_pages}
+    return {
+        "staff_search": searches,
+        "staff_invoices": invoice_pages,
+        **other_staff_targets(session, rng),
+    }
+
+
+def other_staff_targets(session: str, rng: random.Random) -> dict[str, list[str]]:
+    """The other pages staff use daily: the household list, the invoice list filtered by
+    status, month or nursery, the payment list, the requests queue (a few hundred open
+    requests are added to a city that has none), a household's page and an invoice's."""
+    from portail.billing.models import Invoice
+    from portail.households.models import Household
+    from portail.nurseries.models import Nursery
+
+    ensure_requests(rng)
+    households = [f"{session} /gestion/households/household/?p={page}" for page in range(1, 21)]
+    months = recent_months(Invoice)
+    nurseries = list(Nursery.objects.values_list("pk", flat=True))
+    filtered = []
+    for page in range(1, 21):
+        filtered += [
+            f"{session} /gestion/billing/invoice/?status__exact=issued&p={page}",
+            f"{session} /gestion/billing/invoice/?period={rng.choice(months)}&p={page}",
+            f"{session} /gestion/billing/invoice/?nursery={rng.choice(nurseries)}&p={page}",
+        ]
+    payments = [f"{session} /gestion/payments/payment/?p={page}" for page in range(1, 21)]
+    queue = [
+        f"{session} /gestion/outils/demandes/",
+        f"{session} /gestion/outils/demandes/?status=all",
+        f"{session} /gestion/outils/demandes/?page=2",
+    ]
+    last_household = Household.objects.order_by("-pk").values_list("pk", flat=True).first()
+    household_ids = Household.objects.filter(
+        pk__in=[rng.randint(1, last_household) for _ in range(60)]
+    ).values_list("pk", flat=True)
+    household_pages = [
+        f"{session} /gestion/households/household/{pk}/change/" for pk in household_ids
+    ]
+    last_invoice = Invoice.objects.order_by("-pk").values_list("pk", flat=True).first()
+    invoice_ids = Invoice.objects.filter(
+        pk__in=[rng.randint(1, last_invoice) for _ in range(60)]
+    ).values_list("pk", flat=True)
+    invoice_pages = [f"{session} /gestion/billing/invoice/{pk}/change/" for pk in invoice_ids]
+    return {
+        "staff_households": households,
+        "staff_invoices_filtered": filtered,
+        "staff_payments": payments,
+        "staff_requests": queue,
+        "staff_household": household_pages,
+        "staff_invoice": invoice_pages,
+    }
+
+
+def recent_months(invoice_model) -> list[str]:
+    """The twelve newest invoiced months, « 2026-11 » (read from the list's index)."""
+    import datetime
+
+    newest = invoice_model.objects.order_by("-period_on").values_list("period_on", flat=True)[0]
+    months, month = [], newest.replace(day=1)
+    for _ in range(12):
+        months.append(month.strftime("%Y-%m"))
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    return months
+
+
+def ensure_requests(rng: random.Random, count: int = 3000, still_open: int = 300) -> None:
+    """The generated city has no family requests: ``count`` of them, ``still_open`` of
+    which are not handled yet, for the requests queue (kept with the database)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from portail.households.models import Household, Request, RequestKind, RequestStatus
+
+    if Request.objects.exists():
+        return
+    households = list(
+        Household.objects.filter(nursery__isnull=False)
+        .order_by("?")
+        .values_list("pk", "nursery_id")[:count]
+    )
+    now = timezone.now()
+    rows = []
+    for number, (household, nursery) in enumerate(households):
+        submitted_at = now - datetime.timedelta(hours=rng.randint(1, 24 * 365))
+        is_open = number < still_open
+        rows.append(
+            Request(
+                household_id=household,
+                nursery_id=nursery,
+                kind=RequestKind.MESSAGE,
+                status=RequestStatus.SENT if is_open else RequestStatus.ACCEPTED,
+                payload_text='{"message": "Léa partira à 16 h.", "subject": "Sortie"}',
+                submitted_at=submitted_at,
+                decided_at=None if is_open else submitted_at + datetime.timedelta(days=1),
+            )
+        )
+    Request.objects.bulk_create(rows, batch_size=1000)
 
 
 # --- Serving and measuring ---------------------------------------------------------------
@@ -255,12 +365,41 @@ def run_wrk(*, base: str, targets_file: Path, duration: int, connections: int) -
     return figures
 
 
-def run(*, scale, duration, connections, families, workers, threads, seed=2026) -> dict:
+def existing_city() -> dict:
+    """What ``generate`` returns, read back from a database it filled in an earlier run."""
+    from django.apps import apps
+
+    from portail.accounts.models import User
+
+    labels = [
+        "households.Household",
+        "households.Child",
+        "billing.Invoice",
+        "payments.Payment",
+        "direct_debits.Mandate",
+        "content.News",
+    ]
+    return {
+        "rows": {label: apps.get_model(label).objects.count() for label in labels},
+        "total_seconds": 0.0,
+        "reused": True,
+        "usernames": list(
+            User.objects.filter(guardianships__isnull=False)
+            .order_by("pk")
+            .values_list("username", flat=True)
+            .distinct()
+        ),
+    }
+
+
+def run(
+    *, scale, duration, connections, families, workers, threads, seed=2026, reuse=False, pages=None
+) -> dict:
     from django.db import connections as database_connections
 
     work = Path(tempfile.mkdtemp(prefix="bench_load_"))
     try:
-        generated = generate(scale=scale, seed=seed)
+        generated = existing_city() if reuse else generate(scale=scale, seed=seed)
         targets = family_targets(generated["usernames"], families, seed)
         targets.update(staff_targets(seed))
         collect_static(work / "static")
@@ -274,6 +413,8 @@ def run(*, scale, duration, connections, families, workers, threads, seed=2026) 
         try:
             wait_until_up(server, base)
             for _label, key in FAMILY_PAGES + STAFF_PAGES:
+                if pages and key not in pages and key != "hello":
+                    continue
                 lines = targets[key]
                 failing = check_targets(base, lines[:50])
                 if failing:
@@ -306,6 +447,8 @@ def report(result: dict) -> str:
     rows = []
     verdicts = []
     for label, key in FAMILY_PAGES + STAFF_PAGES:
+        if key not in result["results"]:
+            continue
         figures = result["results"][key]
         share = figures["per_second"] / ceiling * 100
         rows.append(
@@ -353,14 +496,64 @@ def report(result: dict) -> str:
             "machine."
         )
     return (
-        f"Data: scale {result['scale']:g} ({data}), generated in "
-        f"{result['generated']['total_seconds']:.0f} s. Server: gunicorn "
+        f"Data: scale {result['scale']:g} ({data}), "
+        + (
+            "generated by an earlier run and kept (--keep-database)"
+            if result["generated"].get("reused")
+            else f"generated in {result['generated']['total_seconds']:.0f} s"
+        )
+        + ". Server: gunicorn "
         f"(config/gunicorn.conf.py) with {result['workers']} workers × {result['threads']} "
         f"threads, DEBUG off, WhiteNoise, JSON request logs; wrk on the same machine, "
         f"{result['connections']} connections, {result['duration']} s per page, each request "
         f"as one of {result['families']} random families (or the staff member).\n\n"
         f"{table}\n\n" + "\n".join(verdicts) + busy
     )
+
+
+def write_json(result: dict, path: Path = JSON_RESULTS) -> dict:
+    """The run's figures for other tools (scripts/audit.py): per page requests per second,
+    p50/p95/p99 in ms, error rate in %, share of this run's ceiling in %, with the run's date
+    and scale; the scale, the date and the load average when the run began. A page this run
+    did not measure (``--pages``) keeps its figures from an earlier run, with that run's date
+    and scale."""
+    from datetime import datetime
+
+    date = datetime.now().astimezone().isoformat(timespec="seconds")
+    ceiling = result["results"]["hello"]["per_second"]
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("pages", {})
+    except (OSError, ValueError):
+        earlier = {}
+    measured = {
+        key: {
+            "label": label,
+            "per_second": round(page["per_second"], 1),
+            "p50_ms": page["p50_ms"],
+            "p95_ms": page["p95_ms"],
+            "p99_ms": page["p99_ms"],
+            "error_rate": round(page["error_rate"], 3),
+            "share_of_ceiling": round(page["per_second"] / ceiling * 100, 1),
+            "date": date,
+            "scale": result["scale"],
+        }
+        for label, key in FAMILY_PAGES + STAFF_PAGES
+        if (page := result["results"].get(key))
+    }
+    figures = {
+        "date": date,
+        "scale": result["scale"],
+        "load_average": LOAD_AT_START,
+        "cpus": cpu_count(),
+        "duration_seconds": result["duration"],
+        "connections": result["connections"],
+        "workers": result["workers"],
+        "threads": result["threads"],
+        "pages": {**earlier, **measured},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -372,9 +565,25 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--workers", type=int, default=cpu_count() * 2 + 1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-append", action="store_true", help="do not write docs/")
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="PostgreSQL database to generate the city into once and keep (reused when it "
+        "already holds one; --scale is then the scale it was generated at)",
+    )
+    parser.add_argument(
+        "--pages",
+        help="comma-separated keys to measure (hello is always measured): "
+        + ",".join(key for _label, key in FAMILY_PAGES + STAFF_PAGES),
+    )
     options = parser.parse_args(argv)
-    with throwaway_database():
+    database = (
+        kept_database(options.keep_database) if options.keep_database else throwaway_database()
+    )
+    with database as reuse:
         result = run(
+            reuse=bool(reuse),
+            pages=set(options.pages.split(",")) if options.pages else None,
             scale=options.scale,
             duration=options.duration,
             connections=options.connections,
@@ -382,6 +591,7 @@ def main(argv: list[str] | None = None) -> str:
             workers=options.workers,
             threads=options.threads,
         )
+        write_json(result)
         section = record(
             title=f"Pages under load (gunicorn + wrk), scale {options.scale:g}",
             command=(

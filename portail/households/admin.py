@@ -4,6 +4,7 @@ limited to their nurseries' households (see portail/backoffice/permissions.py)."
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -11,7 +12,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -32,7 +32,11 @@ from portail.backoffice.permissions import (
     nurseries_for,
     scoped_to_households,
 )
-from portail.lib.admin_lists import FastActionCheckboxMixin
+from portail.lib.admin_lists import (
+    EstimatedCountPaginator,
+    FastActionCheckboxMixin,
+    search_words,
+)
 
 from . import services
 from .models import (
@@ -50,18 +54,6 @@ from .models import (
 from .services.changes import ADDRESS_FIELDS, CONTACT_FIELDS, GUARDIAN_CONTACT_FIELDS, HEALTH_FIELDS
 
 HOUSEHOLD_TRACKED = ["name", *ADDRESS_FIELDS]
-
-
-def search_words(search_term: str) -> list[str]:
-    """The words of a back-office search, a quoted phrase counting as one word (as Django's
-    own search splits them)."""
-    words = []
-    for word in smart_split(search_term):
-        if word[:1] in {'"', "'"} and word[-1:] == word[:1] and len(word) > 1:
-            word = unescape_string_literal(word)
-        if word:
-            words.append(word)
-    return words
 
 
 GUARDIAN_TRACKED = ["civility", "first_name", "last_name", "birth_date", *GUARDIAN_CONTACT_FIELDS]
@@ -202,7 +194,12 @@ class GuardianInline(StaffScopedInlineMixin, admin.StackedInline):
     readonly_fields = ["account"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(has_pending_invitation=Exists(pending_invitations()))
+        )
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0
@@ -211,7 +208,9 @@ class GuardianInline(StaffScopedInlineMixin, admin.StackedInline):
     def account(self, guardian):
         if guardian.pk is None:
             return "—"
-        return account_status(guardian)
+        return account_status(
+            guardian, has_pending_invitation=getattr(guardian, "has_pending_invitation", None)
+        )
 
 
 class HouseholdChildInline(StaffScopedInlineMixin, admin.TabularInline):
@@ -249,11 +248,49 @@ class ContactInline(StaffScopedInlineMixin, admin.TabularInline):
     ]
 
 
+class HouseholdChangeList(ChangeList):
+    """The list's rows with only the names its columns show of the guardians and children
+    (a child's health information is encrypted: a list need not decrypt it)."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .prefetch_related(
+                Prefetch(
+                    "guardians",
+                    queryset=Guardian.objects.only("household_id", "first_name", "last_name"),
+                ),
+                Prefetch("children", queryset=Child.objects.only("first_name")),
+            )
+        )
+
+
+class HouseholdNurseryFilter(admin.SimpleListFilter):
+    """The staff member's nurseries, read from the nurseries table (Django's
+    RelatedOnlyFieldListFilter reads the distinct nursery of every household)."""
+
+    title = _("nursery")
+    parameter_name = "nursery"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(pk), name) for pk, name in nurseries_for(request.user).values_list("pk", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(nursery_id=self.value())
+        return queryset
+
+
 @admin.register(Household)
 class HouseholdAdmin(FastActionCheckboxMixin, StaffScopeMixin, admin.ModelAdmin):
     list_display = ["name", "nursery", "guardian_names", "child_names", "city"]
-    list_filter = [("nursery", admin.RelatedOnlyFieldListFilter), PaperInvoicesFilter]
+    list_filter = [HouseholdNurseryFilter, PaperInvoicesFilter]
     list_select_related = ["nursery"]
+    list_per_page = 50
+    paginator = EstimatedCountPaginator
     # What get_search_results searches, each word as the start of a name or a whole code or
     # e-mail (these lookups have indexes: migration 0004); no full count of the results.
     search_fields = [
@@ -392,8 +429,8 @@ class HouseholdAdmin(FastActionCheckboxMixin, StaffScopeMixin, admin.ModelAdmin)
     def scope_queryset(self, queryset, user):
         return queryset.filter(pk__in=households_for(user).values("pk"))
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("guardians", "children")
+    def get_changelist(self, request, **kwargs):
+        return HouseholdChangeList
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

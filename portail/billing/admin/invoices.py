@@ -31,8 +31,12 @@ from portail.backoffice.permissions import (
 )
 from portail.billing.models import ZERO, Invoice, InvoiceKind, InvoiceLine, Regie
 from portail.billing.services import BillingError, create_draft_invoice, replace_draft_lines
-from portail.households.models import Guardian
-from portail.lib.admin_lists import FastActionCheckboxMixin
+from portail.households.models import Guardian, Household, HouseholdChild
+from portail.lib.admin_lists import (
+    EstimatedCountPaginator,
+    FastActionCheckboxMixin,
+    search_words,
+)
 from portail.lib.money import format_euros
 
 from .common import (
@@ -95,8 +99,11 @@ class PeriodFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value() or ""
         year, _dash, month = value.partition("-")
-        if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12:
-            return queryset.filter(period_on__year=int(year), period_on__month=int(month))
+        if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12 and int(year) >= 1:
+            # A range of dates, which the index on period_on answers (not EXTRACT(MONTH …)).
+            first = datetime.date(int(year), int(month), 1)
+            following = (first + datetime.timedelta(days=31)).replace(day=1)
+            return queryset.filter(period_on__gte=first, period_on__lt=following)
         return queryset
 
 
@@ -115,10 +122,11 @@ class NurseryFilter(admin.SimpleListFilter):
         if not (self.value() and self.value().isdigit()):
             return queryset
         nursery = int(self.value())
-        in_nursery = queryset.model.objects.filter(
-            Q(household__nursery=nursery) | Q(household__children__nursery=nursery)
-        )
-        return queryset.filter(pk__in=in_nursery.values("pk"))
+        # Two small subqueries on the households, each from an index: no join of every
+        # invoice with its household and children.
+        attached = Household.objects.filter(nursery=nursery).values("pk")
+        attending = HouseholdChild.objects.filter(child__nursery=nursery).values("household_id")
+        return queryset.filter(Q(household_id__in=attached) | Q(household_id__in=attending))
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -185,18 +193,22 @@ class InvoiceAdmin(FastActionCheckboxMixin, InvoicePagesMixin, StaffScopeMixin, 
     list_display_links = ["number_or_draft"]
     list_filter = [RegieFilter, KindFilter, PeriodFilter, "status", NurseryFilter]
     list_select_related = ["kind", "payer", "household__nursery"]
-    list_per_page = 100
+    list_per_page = 50
     # No date_hierarchy (its links read every invoice's month) and no full count: a page is
-    # read from the index matching the ordering (Invoice.Meta « invoice_list_order »).
+    # read from the index matching the ordering (Invoice.Meta « invoice_list_order »), and
+    # counted up to a limit only (EstimatedCountPaginator).
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    # What get_search_results searches: a whole invoice number or billing software reference,
+    # the start of the household's or the payer's name, a whole family code (migrations
+    # billing 0006 and households 0004 give each lookup its index).
     search_fields = [
         "=number",
-        "household__name",
-        "household__external_code",
-        "payer__first_name",
-        "payer__last_name",
-        "payer_name",
         "=external_reference",
+        "^household__name",
+        "=household__external_code",
+        "^payer__first_name",
+        "^payer__last_name",
     ]
     search_help_text = _(
         "Search by invoice number, household, payer, family code or billing software reference."
@@ -227,6 +239,26 @@ class InvoiceAdmin(FastActionCheckboxMixin, InvoicePagesMixin, StaffScopeMixin, 
 
     def scope_queryset(self, queryset, user):
         return queryset.filter(pk__in=invoices_for(user).values("pk"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word is a whole invoice number or reference, the start of the household's
+        or the payer's first or last name, or a whole family code. Households and payers are
+        searched in ``IN (…)`` subqueries answered by their indexes: no join of every
+        invoice with them, no DISTINCT."""
+        for word in search_words(search_term):
+            households = Household.objects.filter(
+                Q(name__istartswith=word) | Q(external_code__iexact=word)
+            ).values("pk")
+            payers = Guardian.objects.filter(
+                Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+            ).values("pk")
+            queryset = queryset.filter(
+                Q(number__iexact=word)
+                | Q(external_reference__iexact=word)
+                | Q(household_id__in=households)
+                | Q(payer_id__in=payers)
+            )
+        return queryset, False
 
     # --- Who may do what ----------------------------------------------------------------
 
