@@ -1,6 +1,7 @@
 """Pages under load: gunicorn with the production settings on loopback, driven by wrk.
 
     python bench/load.py [--scale 1.0] [--duration 20] [--connections 16] [--families 200]
+                         [--staff-connections 4] [--keep-database NAME] [--pages a,b]
                          [--workers N] [--threads 2] [--no-append]
 
 1. A throwaway database (PostgreSQL when DATABASE_URL says so) filled by bench/generate.py at
@@ -14,7 +15,9 @@
 4. wrk (Debian: ``apt-get install wrk``) with bench/load.lua: for ``--duration`` seconds and
    ``--connections`` connections each page in turn — hello, the dashboard, « MES FACTURES »,
    an invoice, its PDF — every request as a random family of the sample; then the staff back
-   office: the household search and the invoice list. Before wrk, every target is requested
+   office (household search and list, invoice lists and filters, payments, the requests
+   queue, a household's and an invoice's page) with ``--staff-connections`` (4: a town's
+   agents, not thousands of families). Before wrk, every target is requested
    once and must answer 200 (wrk counts only 4xx/5xx as errors, not a redirect to the login).
 
 Reported per page: requests per second, p50/p95/p99 latency, error rate, and throughput as a
@@ -393,7 +396,17 @@ def existing_city() -> dict:
 
 
 def run(
-    *, scale, duration, connections, families, workers, threads, seed=2026, reuse=False, pages=None
+    *,
+    scale,
+    duration,
+    connections,
+    families,
+    workers,
+    threads,
+    staff_connections=4,
+    seed=2026,
+    reuse=False,
+    pages=None,
 ) -> dict:
     from django.db import connections as database_connections
 
@@ -412,6 +425,7 @@ def run(
         results = {}
         try:
             wait_until_up(server, base)
+            staff_keys = {key for _label, key in STAFF_PAGES}
             for _label, key in FAMILY_PAGES + STAFF_PAGES:
                 if pages and key not in pages and key != "hello":
                     continue
@@ -422,7 +436,10 @@ def run(
                 targets_file = work / f"{key}.txt"
                 targets_file.write_text("\n".join(lines) + "\n")
                 results[key] = run_wrk(
-                    base=base, targets_file=targets_file, duration=duration, connections=connections
+                    base=base,
+                    targets_file=targets_file,
+                    duration=duration,
+                    connections=staff_connections if key in staff_keys else connections,
                 )
         finally:
             stop_gunicorn(server)
@@ -432,6 +449,7 @@ def run(
             "generated": generated,
             "duration": duration,
             "connections": connections,
+            "staff_connections": staff_connections,
             "families": len(targets["dashboard"]),
             "workers": workers,
             "threads": threads,
@@ -505,8 +523,11 @@ def report(result: dict) -> str:
         + ". Server: gunicorn "
         f"(config/gunicorn.conf.py) with {result['workers']} workers × {result['threads']} "
         f"threads, DEBUG off, WhiteNoise, JSON request logs; wrk on the same machine, "
-        f"{result['connections']} connections, {result['duration']} s per page, each request "
-        f"as one of {result['families']} random families (or the staff member).\n\n"
+        f"{result['connections']} connections for the hello view and the family pages, "
+        f"{result.get('staff_connections', result['connections'])} for the staff pages (the "
+        "agents of a town's back office, not thousands of families), "
+        f"{result['duration']} s per page, each request as one of {result['families']} random "
+        "families (or the staff member).\n\n"
         f"{table}\n\n" + "\n".join(verdicts) + busy
     )
 
@@ -561,6 +582,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100,000 households")
     parser.add_argument("--duration", type=int, default=20, help="seconds per page")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--staff-connections",
+        type=int,
+        default=4,
+        help="concurrent requests on the staff pages (a town's agents, default 4)",
+    )
     parser.add_argument("--families", type=int, default=200)
     parser.add_argument("--workers", type=int, default=cpu_count() * 2 + 1)
     parser.add_argument("--threads", type=int, default=2)
@@ -587,6 +614,7 @@ def main(argv: list[str] | None = None) -> str:
             scale=options.scale,
             duration=options.duration,
             connections=options.connections,
+            staff_connections=options.staff_connections,
             families=options.families,
             workers=options.workers,
             threads=options.threads,
@@ -596,7 +624,8 @@ def main(argv: list[str] | None = None) -> str:
             title=f"Pages under load (gunicorn + wrk), scale {options.scale:g}",
             command=(
                 f"python bench/load.py --scale {options.scale:g} --duration {options.duration} "
-                f"--connections {options.connections} --families {options.families} "
+                f"--connections {options.connections} "
+                f"--staff-connections {options.staff_connections} --families {options.families} "
                 f"--workers {options.workers} --threads {options.threads}"
             ),
             body=report(result),
