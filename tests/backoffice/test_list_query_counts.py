@@ -405,6 +405,7 @@ def test_a_search_longer_than_the_limit_says_there_are_more(
         assert "plus de 55 foyers : affinez la recherche ou filtrez pour voir les autres" in (
             " ".join(first.split())
         )
+        assert "plus de 55 résultats" in first
         assert shown == 55
     else:
         assert response.context["cl"].paginator.count == 60
