@@ -204,8 +204,8 @@ def fill(family, count: int) -> None:
 # session is saved at most once a minute); the rest is the page's own, the same with 1 item of
 # each kind as with 5.
 FAMILY_PAGES = {
-    "portal:home": 21,  # + visit (lock, update), household members, new news (list, count),
-    # latest news, documents with versions, new menus, invoice scope and count, events
+    "portal:home": 20,  # + visit (lock, update), household members, new news (list, count),
+    # latest news, documents with versions, new menus, invoice count, events
     "portal:news": 8,  # + count, page of news, agenda
     "portal:news-detail": 6,  # + the news item
     "portal:menus": 7,  # + menus with nursery, their dishes

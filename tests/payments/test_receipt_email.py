@@ -30,7 +30,7 @@ def test_payment_received_email_carries_the_receipt_pdf(
     (attachment,) = email.attachments.all()
     assert attachment.mimetype == "application/pdf"
     assert attachment.filename.endswith(".pdf")
-    text = pdf_text(bytes(attachment.content))
+    text = pdf_text(attachment.data())
     assert payment.receipt_number in text and "29,00" in text
 
     send_outgoing_email(email_id=email.pk)  # already sent by its task: not sent again
