@@ -321,6 +321,21 @@ def stop_gunicorn(process) -> None:
     process.log.close()
 
 
+def workers_rss_kib(master_pid: int) -> int:
+    """The resident memory of gunicorn's workers (the master's children), in KiB (Linux)."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total
+
+
 def check_targets(base: str, lines: list[str]) -> int:
     """Each target once: how many do not answer 200."""
     import requests
@@ -426,13 +441,19 @@ def run(
         try:
             wait_until_up(server, base)
             staff_keys = {key for _label, key in STAFF_PAGES}
-            for _label, key in FAMILY_PAGES + STAFF_PAGES:
-                if pages and key not in pages and key != "hello":
-                    continue
-                lines = targets[key]
-                failing = check_targets(base, lines[:50])
+            keys = [
+                key
+                for _label, key in FAMILY_PAGES + STAFF_PAGES
+                if not pages or key in pages or key == "hello"
+            ]
+            # Every target once (which also warms the workers), then the workers' memory.
+            for key in keys:
+                failing = check_targets(base, targets[key][:50])
                 if failing:
                     raise RuntimeError(f"{failing} {key} targets do not answer 200")
+            rss_start = workers_rss_kib(server.pid)
+            for key in keys:
+                lines = targets[key]
                 targets_file = work / f"{key}.txt"
                 targets_file.write_text("\n".join(lines) + "\n")
                 results[key] = run_wrk(
@@ -441,6 +462,7 @@ def run(
                     duration=duration,
                     connections=staff_connections if key in staff_keys else connections,
                 )
+            rss_end = workers_rss_kib(server.pid)
         finally:
             stop_gunicorn(server)
             log_lines = (work / "gunicorn.log").read_text(errors="replace").splitlines()
@@ -454,6 +476,11 @@ def run(
             "workers": workers,
             "threads": threads,
             "results": results,
+            "rss_start_mb": round(rss_start / 1024, 1),
+            "rss_end_mb": round(rss_end / 1024, 1),
+            "rss_growth_percent": round((rss_end - rss_start) / rss_start * 100, 1)
+            if rss_start
+            else None,
             "log_sample": next((x for x in log_lines if '"portail.requests"' in x), ""),
         }
     finally:
@@ -528,7 +555,16 @@ def report(result: dict) -> str:
         "agents of a town's back office, not thousands of families), "
         f"{result['duration']} s per page, each request as one of {result['families']} random "
         "families (or the staff member).\n\n"
-        f"{table}\n\n" + "\n".join(verdicts) + busy
+        f"{table}\n\n"
+        + "\n".join(verdicts)
+        + (
+            f"\n\nMemory of the gunicorn workers: {result['rss_start_mb']:,.0f} MB after every "
+            f"page was requested once, {result['rss_end_mb']:,.0f} MB at the end "
+            f"({result['rss_growth_percent']:+.1f} %; goal: under 10 %)."
+            if result.get("rss_growth_percent") is not None
+            else ""
+        )
+        + busy
     )
 
 
@@ -571,6 +607,9 @@ def write_json(result: dict, path: Path = JSON_RESULTS) -> dict:
         "workers": result["workers"],
         "threads": result["threads"],
         "pages": {**earlier, **measured},
+        "rss_start_mb": result.get("rss_start_mb"),
+        "rss_end_mb": result.get("rss_end_mb"),
+        "rss_growth_percent": result.get("rss_growth_percent"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
