@@ -129,7 +129,13 @@ def test_content_pages_pass_axe(page, axe, live_server):
     page.get_by_role("link", name="Le jardin de la crèche").click()
     assert page.get_by_role("heading", name="Le jardin de la crèche", level=1).is_visible()
     image = page.get_by_role("img", name="Les enfants au jardin")
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The image may still be loading when the heading shows: wait for its load (or error).
+    assert image.evaluate(
+        """img => img.complete ? img.naturalWidth > 0 : new Promise(resolve => {
+            img.addEventListener("load", () => resolve(img.naturalWidth > 0));
+            img.addEventListener("error", () => resolve(false));
+        })"""
+    )
     assert_accessible(axe, page, violations)
 
     assert violations == {}, "\n".join(violations.values())
