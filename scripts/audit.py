@@ -4,7 +4,9 @@
 
 1. bandit on portail/ and config/ (medium and high severity only);
 2. pip-audit of the installed packages against the PyPI vulnerability service (OSV is not
-   reachable here); when PyPI gives no vulnerability data it says exactly what failed;
+   reachable here); the packages it skips because PyPI's per-release API answers 404 here are
+   read from PyPI's project-level list (scripts/pypi_advisories.py), and the row names those
+   that neither can audit;
 3. the test suites that measure the figures (SUITES): they record them with
    tests/security/figures.py (var/audit/security_figures.json) and tests/trust/figures.py
    (var/audit/trust/*.json). On PostgreSQL when it answers on 127.0.0.1:5432 (or at
@@ -114,7 +116,11 @@ def pypi_json_api_probe(name: str, version: str) -> str:
         return f"{url} is unreachable ({error})"
 
 
+NOT_FOUND_ON_PYPI = re.compile(r"not found on PyPI.*\((?P<version>[^()]+)\)$")
+
+
 def pip_audit() -> dict:
+    """pip-audit with PyPI's service; the packages it had to skip go to pypi_advisories."""
     command = [
         str(BIN / "pip-audit"),
         "--vulnerability-service",
@@ -134,24 +140,50 @@ def pip_audit() -> dict:
     except ValueError:
         return {"error": "pip-audit failed: " + result.stderr.strip()[-300:]}
     dependencies = report.get("dependencies", [])
-    skipped = [d for d in dependencies if d.get("skip_reason")]
     audited = [d for d in dependencies if not d.get("skip_reason")]
-    vulnerable = [d for d in audited if d.get("vulns")]
-    unfixed = [d for d in vulnerable if any(not v.get("fix_versions") for v in d["vulns"])]
+    vulnerable = [
+        f"{d['name']} {d['version']}: {[v['id'] for v in d['vulns']]}"
+        for d in audited
+        if d.get("vulns")
+    ]
+    unfixed = [
+        f"{d['name']} {d['version']}"
+        for d in audited
+        if any(not v.get("fix_versions") for v in d.get("vulns", []))
+    ]
+    skipped = [
+        (d["name"], match["version"])
+        for d in dependencies
+        if (match := NOT_FOUND_ON_PYPI.search(d.get("skip_reason", "")))
+    ]
     outcome = {
+        "pip_audit_audited": len(audited),
+        "pip_audit_skipped": len(skipped),
         "audited": len(audited),
-        "skipped": len(skipped),
         "vulnerable": len(vulnerable),
         "unfixed": len(unfixed),
-        "details": [
-            f"{d['name']} {d['version']}: {[v['id'] for v in d['vulns']]}" for d in vulnerable
-        ],
+        "details": vulnerable,
+        "current_in_series": [],
+        "unverifiable": [],
     }
     if skipped:
-        outcome["skip_reason"] = skipped[0]["skip_reason"]
         import django
+        import pypi_advisories
 
         outcome["probe"] = pypi_json_api_probe("Django", django.get_version())
+        for verdict in pypi_advisories.audit(skipped):
+            label = f"{verdict.name} {verdict.version}"
+            if verdict.kind == pypi_advisories.AUDITED:
+                outcome["audited"] += 1
+                if verdict.vulnerabilities:
+                    outcome["vulnerable"] += 1
+                    outcome["details"].append(f"{label}: {verdict.vulnerabilities}")
+                if verdict.unfixed:
+                    outcome["unfixed"] += 1
+            elif verdict.kind == pypi_advisories.CURRENT_IN_SERIES:
+                outcome["current_in_series"].append(f"{label} ({verdict.reason})")
+            else:
+                outcome["unverifiable"].append(f"{label} ({verdict.reason})")
     return outcome
 
 
@@ -159,14 +191,23 @@ def pip_status(result) -> str:
     if "error" in result:
         return f"{NOT_MEASURED}: {result['error']}"
     if not result["audited"]:
-        return (
-            f"{NOT_MEASURED}: PyPI gave no vulnerability data, {result['skipped']} of "
-            f"{result['skipped']} packages skipped (« {result.get('skip_reason', '')} »; "
-            f"{result.get('probe', '')}, while the package index answers)"
+        return f"{NOT_MEASURED}: PyPI gave no vulnerability data ({result.get('probe', '')})"
+    text = (
+        f"{result['unfixed']} unfixed, {result['vulnerable']} vulnerable of "
+        f"{result['audited']} audited"
+    )
+    if result.get("pip_audit_skipped"):
+        text += (
+            f" ({result['pip_audit_audited']} by pip-audit; {result['pip_audit_skipped']} that "
+            f"it skipped because {result.get('probe', 'the per-release API failed')} were read "
+            "from PyPI's project-level list, valid for a project's newest release)"
         )
-    text = f"{result['unfixed']} unfixed, {result['vulnerable']} vulnerable of {result['audited']} audited"
-    if result["skipped"]:
-        text += f" ({result['skipped']} skipped: « {result.get('skip_reason', '')} »)"
+    if result.get("current_in_series"):
+        text += "; not auditable, newest of a maintained series: " + ", ".join(
+            result["current_in_series"]
+        )
+    if result.get("unverifiable"):
+        text += "; NOT CHECKED: " + ", ".join(result["unverifiable"])
     return text
 
 
@@ -830,7 +871,11 @@ def table(fig: Figures, results: dict, bandit_result: dict, pip_result: dict) ->
 
     area, figure, target = "Supply chain", "bandit medium/high; pip-audit unfixed", "0; 0"
     bandit_ok = bandit_result.get("medium", 1) == 0 and bandit_result.get("high", 1) == 0
-    pip_measured = "error" not in pip_result and pip_result.get("audited", 0) > 0
+    pip_measured = (
+        "error" not in pip_result
+        and pip_result.get("audited", 0) > 0
+        and not pip_result.get("unverifiable")
+    )
     add(
         area,
         figure,
