@@ -35,7 +35,7 @@ from portail.backoffice.permissions import (
 from portail.lib.admin_lists import (
     EstimatedCountPaginator,
     FastActionCheckboxMixin,
-    search_words,
+    WordSearchMixin,
 )
 
 from . import services
@@ -285,7 +285,7 @@ class HouseholdNurseryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Household)
-class HouseholdAdmin(FastActionCheckboxMixin, StaffScopeMixin, admin.ModelAdmin):
+class HouseholdAdmin(WordSearchMixin, FastActionCheckboxMixin, StaffScopeMixin, admin.ModelAdmin):
     list_display = ["name", "nursery", "guardian_names", "child_names", "city"]
     list_filter = [HouseholdNurseryFilter, PaperInvoicesFilter]
     list_select_related = ["nursery"]
@@ -322,27 +322,19 @@ class HouseholdAdmin(FastActionCheckboxMixin, StaffScopeMixin, admin.ModelAdmin)
     inlines = [GuardianInline, HouseholdChildInline, ContactInline]
     actions = ["send_invitations"]
 
-    def get_search_results(self, request, queryset, search_term):
-        """Each word starts the household's name, a guardian's or a child's first or last name,
-        or is the whole family code or a guardian's e-mail. The guardians and children are
-        searched in ``pk IN (…)`` subqueries, each answered by an index: no join of every
-        household with its people and no DISTINCT, as Django's own search would need."""
-        for word in search_words(search_term):
-            guardians = Guardian.objects.filter(
-                Q(first_name__istartswith=word)
-                | Q(last_name__istartswith=word)
-                | Q(email__iexact=word)
-            ).values("household_id")
-            children = HouseholdChild.objects.filter(
-                Q(child__first_name__istartswith=word) | Q(child__last_name__istartswith=word)
-            ).values("household_id")
-            queryset = queryset.filter(
-                Q(name__istartswith=word)
-                | Q(external_code__iexact=word)
-                | Q(pk__in=guardians)
-                | Q(pk__in=children)
-            )
-        return queryset, False
+    def search_condition(self, word):
+        """The start of the household's name, of a guardian's or a child's first or last name,
+        or a whole family code or guardian's e-mail (guardians and children in ``pk IN (…)``
+        subqueries)."""
+        children = HouseholdChild.objects.filter(
+            Q(child__first_name__istartswith=word) | Q(child__last_name__istartswith=word)
+        )
+        return (
+            Q(name__istartswith=word)
+            | Q(external_code__iexact=word)
+            | Q(pk__in=Guardian.objects.named(word, or_email=True).values("household_id"))
+            | Q(pk__in=children.values("household_id"))
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -38,7 +38,7 @@ from portail.billing.admin import (
 from portail.billing.models import Regie
 from portail.billing.services import BillingError
 from portail.households.models import Guardian, Household
-from portail.lib.admin_lists import EstimatedCountPaginator, search_words
+from portail.lib.admin_lists import EstimatedCountPaginator, WordSearchMixin
 from portail.lib.money import format_euros
 
 from .models import OnlinePayment, Payment, PaymentMethod
@@ -59,7 +59,7 @@ def method_label(payment) -> str:
 
 
 @admin.register(Payment)
-class PaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
+class PaymentAdmin(WordSearchMixin, StaffScopeMixin, admin.ModelAdmin):
     list_display = [
         "receipt_number",
         "received_on",
@@ -109,22 +109,15 @@ class PaymentAdmin(StaffScopeMixin, admin.ModelAdmin):
     def scope_queryset(self, queryset, user):
         return scoped_to_households(queryset, user)
 
-    def get_search_results(self, request, queryset, search_term):
-        """Each word is a whole receipt number or bank reference, or the start of the
-        household's or the payer's name, searched in ``IN (…)`` subqueries answered by
-        their indexes: no join of every payment with them, no DISTINCT."""
-        for word in search_words(search_term):
-            households = Household.objects.filter(name__istartswith=word).values("pk")
-            payers = Guardian.objects.filter(
-                Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-            ).values("pk")
-            queryset = queryset.filter(
-                Q(receipt_number__iexact=word)
-                | Q(bank_reference__iexact=word)
-                | Q(household_id__in=households)
-                | Q(payer_id__in=payers)
-            )
-        return queryset, False
+    def search_condition(self, word):
+        """A whole receipt number or bank reference, or the start of the household's or the
+        payer's name (households and payers in ``IN (…)`` subqueries)."""
+        return (
+            Q(receipt_number__iexact=word)
+            | Q(bank_reference__iexact=word)
+            | Q(household_id__in=Household.objects.named(word).values("pk"))
+            | Q(payer_id__in=Guardian.objects.named(word).values("pk"))
+        )
 
     # A payment is never changed nor deleted once recorded; it is added through
     # « Record a payment » (add_view below).

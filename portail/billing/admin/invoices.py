@@ -35,7 +35,7 @@ from portail.households.models import Guardian, Household, HouseholdChild
 from portail.lib.admin_lists import (
     EstimatedCountPaginator,
     FastActionCheckboxMixin,
-    search_words,
+    WordSearchMixin,
 )
 from portail.lib.money import format_euros
 
@@ -175,7 +175,13 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FastActionCheckboxMixin, InvoicePagesMixin, StaffScopeMixin, admin.ModelAdmin):
+class InvoiceAdmin(
+    WordSearchMixin,
+    FastActionCheckboxMixin,
+    InvoicePagesMixin,
+    StaffScopeMixin,
+    admin.ModelAdmin,
+):
     form = InvoiceDraftForm
     staff_can_delete = True  # drafts only: see has_delete_permission
     list_display = [
@@ -240,25 +246,16 @@ class InvoiceAdmin(FastActionCheckboxMixin, InvoicePagesMixin, StaffScopeMixin, 
     def scope_queryset(self, queryset, user):
         return queryset.filter(pk__in=invoices_for(user).values("pk"))
 
-    def get_search_results(self, request, queryset, search_term):
-        """Each word is a whole invoice number or reference, the start of the household's
-        or the payer's first or last name, or a whole family code. Households and payers are
-        searched in ``IN (…)`` subqueries answered by their indexes: no join of every
-        invoice with them, no DISTINCT."""
-        for word in search_words(search_term):
-            households = Household.objects.filter(
-                Q(name__istartswith=word) | Q(external_code__iexact=word)
-            ).values("pk")
-            payers = Guardian.objects.filter(
-                Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-            ).values("pk")
-            queryset = queryset.filter(
-                Q(number__iexact=word)
-                | Q(external_reference__iexact=word)
-                | Q(household_id__in=households)
-                | Q(payer_id__in=payers)
-            )
-        return queryset, False
+    def search_condition(self, word):
+        """A whole invoice number or reference, the start of the household's or the payer's
+        first or last name, or a whole family code (households and payers in ``IN (…)``
+        subqueries)."""
+        return (
+            Q(number__iexact=word)
+            | Q(external_reference__iexact=word)
+            | Q(household_id__in=Household.objects.named(word, or_code=True).values("pk"))
+            | Q(payer_id__in=Guardian.objects.named(word).values("pk"))
+        )
 
     # --- Who may do what ----------------------------------------------------------------
 

@@ -28,6 +28,14 @@ class HouseholdQuerySet(models.QuerySet):
     def with_contacts(self):
         return self.prefetch_related("contacts")
 
+    def named(self, word, *, or_code=False):
+        """The back office's search: households whose name starts with ``word`` (or, with
+        ``or_code``, whose family code is ``word``), answered by the name and code indexes."""
+        condition = models.Q(name__istartswith=word)
+        if or_code:
+            condition |= models.Q(external_code__iexact=word)
+        return self.filter(condition)
+
     def for_staff(self, user):
         """What a member of staff may see: everything for an administrator, else the households
         attached to one of their nurseries or with a child in one of them."""
@@ -110,6 +118,16 @@ class PersonQuerySet(models.QuerySet):
         return self.filter(household__guardians__user=user).distinct()
 
 
+class GuardianQuerySet(PersonQuerySet):
+    def named(self, word, *, or_email=False):
+        """The back office's search: guardians whose first or last name starts with ``word``
+        (or, with ``or_email``, whose e-mail is ``word``), answered by the name indexes."""
+        condition = models.Q(first_name__istartswith=word) | models.Q(last_name__istartswith=word)
+        if or_email:
+            condition |= models.Q(email__iexact=word)
+        return self.filter(condition)
+
+
 class Guardian(models.Model):
     """A représentant légal. Each adult guardian has their own login (``user``)."""
 
@@ -138,7 +156,7 @@ class Guardian(models.Model):
     work_phone = models.CharField(_("work phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
 
-    objects = PersonQuerySet.as_manager()
+    objects = GuardianQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("guardian")
