@@ -7,41 +7,19 @@ import re
 
 import pytest
 
-from portail.billing.services import create_regie
-from portail.direct_debits.models import CreditorSettings, Mandate
+from portail.direct_debits.models import Mandate
 from portail.notifications.models import OutgoingEmail
-from tests.factories import DEFAULT_PASSWORD, GuardianFactory, HouseholdFactory, UserFactory
+
+from .journeys import assert_accessible, log_in, martin_family_with_direct_debit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def assert_accessible(axe, page, violations):
-    results = axe.run(page)
-    if results.violations_count:
-        violations[page.url] = results.generate_report()
-
-
 def test_family_signs_a_mandate_online_and_sees_it(page, axe, live_server):
-    regie = create_regie(name="Régie Petite Enfance")
-    CreditorSettings.objects.create(
-        regie=regie,
-        creditor_name="Régie Petite Enfance",
-        creditor_address="Mairie\n1 place de la Mairie\n74990 Val-des-Tilleuls",
-        ics="FR72ZZZ123456",
-        creditor_iban="FR1420041010050500013M02606",
-        creditor_iban_last4="2606",
-        creditor_bic="PSSTFRPP",
-        rum_prefix="TILLEULS",
-    )
-    household = HouseholdFactory(name="Famille Martin")
-    user = UserFactory(username="camille.martin", first_name="Camille", last_name="Martin")
-    GuardianFactory(household=household, user=user, first_name="Camille", last_name="Martin")
+    martin_family_with_direct_debit()
     violations = {}
 
-    page.goto(live_server.url + "/connexion/")
-    page.get_by_label("Identifiant ou adresse e-mail").fill("camille.martin")
-    page.get_by_label(re.compile(r"^Mot de passe")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    log_in(page, "camille.martin")
     assert page.url.endswith("/tableau-de-bord/")
     assert_accessible(axe, page, violations)
 

@@ -7,53 +7,22 @@ from decimal import Decimal
 
 import pytest
 
-from portail.billing.models import Invoice, InvoiceLine
-from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
+from portail.billing.models import Invoice
+from portail.billing.services import create_regie
 from portail.households.models import Household
 from portail.payments.models import PaymentMethod
 from portail.payments.services import record_payment
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    ChildFactory,
-    GuardianFactory,
-    HouseholdFactory,
-    NurseryFactory,
-    UserFactory,
-)
 from tests.portal.billing.conftest import store_pdf
+
+from .journeys import assert_accessible, durand_family, issue_february_invoice, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-FEBRUARY = datetime.date(2022, 2, 1)
-
-
-def assert_accessible(axe, page, violations):
-    results = axe.run(page)
-    if results.violations_count:
-        violations[page.url] = results.generate_report()
-    return results.violations_count
-
 
 def issue(regie, guardian, child, *, kind, number, quantity):
-    draft = create_draft_invoice(
-        regie=regie,
-        kind=regie.kinds.get(label=kind),
-        household=guardian.household,
-        payer=guardian,
-        period_on=FEBRUARY,
-        lines=[
-            {
-                "child": child,
-                "label": "Heures d'accueil",
-                "quantity": Decimal(quantity),
-                "unit": InvoiceLine.Unit.HOUR,
-                "unit_price": Decimal("2.50"),
-            }
-        ],
+    invoice = issue_february_invoice(
+        regie, guardian, child, kind=kind, number=number, quantity=quantity
     )
-    invoice = issue_invoices(
-        invoices=[draft], issued_on=datetime.date(2022, 2, 9), numbers={draft.pk: number}
-    )[0]
     invoice.refresh_from_db()
     if not invoice.pdf:  # the worker renders it on commit; without it, a stand-in
         store_pdf(invoice, "pdf", b"%PDF-1.4\n% facture\n%%EOF\n")
@@ -61,13 +30,7 @@ def issue(regie, guardian, child, *, kind, number, quantity):
 
 
 def test_family_reads_downloads_an_invoice_and_opts_in_to_paperless(page, axe, live_server):
-    nursery = NurseryFactory(name="Pic et Plume")
-    household = HouseholdFactory(name="Famille Durand", nursery=nursery)
-    user = UserFactory(username="durand.marie", first_name="Marie", last_name="Durand")
-    guardian = GuardianFactory(
-        household=household, user=user, first_name="Marie", last_name="Durand"
-    )
-    child = ChildFactory(household=household, first_name="Léa", last_name="Durand")
+    guardian, child = durand_family()
     regie = create_regie(name="Régie Petite Enfance", payment_delay_days=28)
     unpaid = issue(regie, guardian, child, kind="FACTURE JEUNESSE", number="764", quantity="11.6")
     paid = issue(regie, guardian, child, kind="FACTURE PÉRISCOLAIRE", number="765", quantity="4")
@@ -82,10 +45,7 @@ def test_family_reads_downloads_an_invoice_and_opts_in_to_paperless(page, axe, l
     violations = {}
     checked = 0
 
-    page.goto(live_server.url + "/connexion/")
-    page.get_by_label("Identifiant ou adresse e-mail").fill("durand.marie")
-    page.get_by_label(re.compile(r"^Mot de passe")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    log_in(page, "durand.marie")
     assert page.url.endswith("/tableau-de-bord/")
     assert page.get_by_text("Vous avez 1 facture non réglée").is_visible()
 
@@ -132,7 +92,7 @@ def test_family_reads_downloads_an_invoice_and_opts_in_to_paperless(page, axe, l
     page.get_by_role("button", name="Enregistrer mon choix").click()
     assert page.get_by_text("Votre choix est enregistré.").is_visible()
     assert page.get_by_text("Actuellement : factures en ligne uniquement.").is_visible()
-    assert Household.objects.get(pk=household.pk).paperless_invoices is True
+    assert Household.objects.get(pk=guardian.household_id).paperless_invoices is True
     checked += 1
     assert_accessible(axe, page, violations)
 

@@ -6,25 +6,16 @@ Logging in and reaching one's data is walked in test_trust.py; here: signing a S
 (MES PRÉLÈVEMENTS: the account form, the mandate, the code e-mailed, the mandate signed) and
 paying an invoice from the login to PayFiP's page."""
 
-import datetime
 import re
-from decimal import Decimal
 
 import pytest
 
-from portail.billing.models import InvoiceLine
-from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
-from portail.direct_debits.models import CreditorSettings, Mandate
+from portail.direct_debits.models import Mandate
 from portail.notifications.models import OutgoingEmail
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    ChildFactory,
-    GuardianFactory,
-    HouseholdFactory,
-    NurseryFactory,
-    UserFactory,
-)
+from tests.factories import DEFAULT_PASSWORD
 from tests.security.figures import record
+
+from .journeys import durand_unpaid_invoice, martin_family_with_direct_debit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -104,20 +95,7 @@ def log_in(journey: Journey, username: str) -> None:
 
 
 def test_a_family_signs_a_mandate_with_the_keyboard_only(page, live_server):
-    regie = create_regie(name="Régie Petite Enfance")
-    CreditorSettings.objects.create(
-        regie=regie,
-        creditor_name="Régie Petite Enfance",
-        creditor_address="Mairie\n1 place de la Mairie\n74990 Val-des-Tilleuls",
-        ics="FR72ZZZ123456",
-        creditor_iban="FR1420041010050500013M02606",
-        creditor_iban_last4="2606",
-        creditor_bic="PSSTFRPP",
-        rum_prefix="TILLEULS",
-    )
-    household = HouseholdFactory(name="Famille Martin")
-    user = UserFactory(username="camille.martin", first_name="Camille", last_name="Martin")
-    GuardianFactory(household=household, user=user, first_name="Camille", last_name="Martin")
+    martin_family_with_direct_debit()
     journey = Journey(page)
     record("keyboard", journeys=1)
 
@@ -172,35 +150,7 @@ def test_a_family_signs_a_mandate_with_the_keyboard_only(page, live_server):
 
 def test_a_family_pays_an_invoice_with_the_keyboard_only(page, portal_on_simulator):
     """From the login to PayFiP's page: MES FACTURES, the invoice, the confirmation step."""
-    nursery = NurseryFactory(name="Pic et Plume")
-    household = HouseholdFactory(name="Famille Durand", nursery=nursery)
-    user = UserFactory(username="durand.marie", first_name="Marie", last_name="Durand")
-    guardian = GuardianFactory(
-        household=household, user=user, first_name="Marie", last_name="Durand"
-    )
-    child = ChildFactory(household=household, first_name="Léa", last_name="Durand")
-    regie = create_regie(
-        name="Régie Petite Enfance", payfip_client_number="123456", payfip_mode="T"
-    )
-    draft = create_draft_invoice(
-        regie=regie,
-        kind=regie.kinds.get(label="FACTURE JEUNESSE"),
-        household=household,
-        payer=guardian,
-        period_on=datetime.date(2022, 2, 1),
-        lines=[
-            {
-                "child": child,
-                "label": "Heures d'accueil",
-                "quantity": Decimal("11.6"),
-                "unit": InvoiceLine.Unit.HOUR,
-                "unit_price": Decimal("2.50"),
-            }
-        ],
-    )
-    invoice = issue_invoices(
-        invoices=[draft], issued_on=datetime.date(2022, 2, 9), numbers={draft.pk: "764"}
-    )[0]
+    invoice = durand_unpaid_invoice()
     page.goto(portal_on_simulator.url + "/")  # the context's base URL is the live server's
     journey = Journey(page)
     record("keyboard", journeys=1)

@@ -3,23 +3,15 @@ logs in, opens an unpaid invoice, confirms the amount (with the keyboard), pays 
 PayFiP's page in the same tab, comes back to the portal and sees the invoice paid; every
 portal page passes axe-core."""
 
-import datetime
 import re
 from decimal import Decimal
 
 import pytest
 
-from portail.billing.models import Invoice, InvoiceLine
-from portail.billing.services import create_draft_invoice, create_regie, issue_invoices
+from portail.billing.models import Invoice
 from portail.payments.models import Payment, PaymentMethod
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    ChildFactory,
-    GuardianFactory,
-    HouseholdFactory,
-    NurseryFactory,
-    UserFactory,
-)
+
+from .journeys import assert_accessible, durand_unpaid_invoice, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,56 +19,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RESULT_TIMEOUT_MS = 15_000
 
 
-def assert_accessible(axe, page, violations):
-    results = axe.run(page)
-    if results.violations_count:
-        violations[page.url] = results.generate_report()
-    return results.violations_count
-
-
 def test_family_pays_an_invoice_by_card_through_payfip(page, axe, portal_on_simulator):
-    nursery = NurseryFactory(name="Pic et Plume")
-    household = HouseholdFactory(name="Famille Durand", nursery=nursery)
-    user = UserFactory(username="durand.marie", first_name="Marie", last_name="Durand")
-    guardian = GuardianFactory(
-        household=household, user=user, first_name="Marie", last_name="Durand"
-    )
-    child = ChildFactory(household=household, first_name="Léa", last_name="Durand")
-    regie = create_regie(
-        name="Régie Petite Enfance",
-        payment_delay_days=28,
-        payfip_client_number="123456",
-        payfip_mode="T",
-    )
-    draft = create_draft_invoice(
-        regie=regie,
-        kind=regie.kinds.get(label="FACTURE JEUNESSE"),
-        household=household,
-        payer=guardian,
-        period_on=datetime.date(2022, 2, 1),
-        lines=[
-            {
-                "child": child,
-                "label": "Heures d'accueil",
-                "quantity": Decimal("11.6"),
-                "unit": InvoiceLine.Unit.HOUR,
-                "unit_price": Decimal("2.50"),
-            }
-        ],
-    )
-    invoice = issue_invoices(
-        invoices=[draft], issued_on=datetime.date(2022, 2, 9), numbers={draft.pk: "764"}
-    )[0]
+    invoice = durand_unpaid_invoice()
     base = portal_on_simulator.url
     popups = []
     page.context.on("page", lambda popup: popups.append(popup))
     violations = {}
     checked = 0
 
-    page.goto(base + "/connexion/")
-    page.get_by_label("Identifiant ou adresse e-mail").fill("durand.marie")
-    page.get_by_label(re.compile(r"^Mot de passe")).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    log_in(page, "durand.marie", base=base)
     assert page.url.endswith("/tableau-de-bord/")
 
     page.get_by_role("link", name=re.compile("^Mes factures")).click()

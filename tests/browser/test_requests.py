@@ -11,13 +11,9 @@ from django.utils import timezone
 from portail.households.models import Request, RequestKind, RequestStatus
 from portail.organisation.management.commands.seed_demo import DEMO_IDENTIFIER, DEMO_PASSWORD
 
+from .journeys import assert_accessible
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def assert_accessible(axe, page, violations):
-    results = axe.run(page)
-    if results.violations_count:
-        violations[page.url] = results.generate_report()
 
 
 def test_the_demo_family_reports_an_absence_and_sees_it_sent(page, axe, live_server):
