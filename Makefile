@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format translations check-translations
-.PHONY: bench bench-monthly
+.PHONY: bench bench-monthly bench-scenario
 .PHONY: audit
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make check-translations  fail if a French translation is missing or not compiled"
 	@echo "make audit               bandit, pip-audit and the security/accessibility suites, then the figures table"
 	@echo "make bench               pages under load at city scale: gunicorn + wrk (BENCH_ARGS='--scale 0.1')"
+	@echo "make bench-scenario      a town's peak hour (REL-04): 200 parents and 20 agents for 10 min, Locust"
 	@echo "make bench-monthly       the monthly run: 10,000 invoices, PDFs, e-mails over SMTP, 2 workers, SEPA batch"
 
 $(BIN)/python:
@@ -92,6 +93,14 @@ check-translations: $(INSTALLED)
 BENCH_ARGS ?=
 bench: $(INSTALLED)
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
+# A town's peak hour (bench/scenario.py, SECURITY.md REL-04): 200 parents walking the
+# journey (login, dashboard, invoices, PDF, card payment start against the PayFiP simulator,
+# logout) and 20 agents in the back office, 5-15 s between pages, for 10 minutes, driven by
+# Locust. Writes var/bench/scenario.json for `make audit`. SCENARIO_ARGS='--duration 120'.
+SCENARIO_ARGS ?=
+bench-scenario: $(INSTALLED)
+	$(BIN)/python bench/scenario.py $(SCENARIO_ARGS)
 
 # The monthly run (bench/monthly_run.py): 10,000 invoices issued, their PDFs and e-mails done
 # by 2 real `db_worker` processes, sent over SMTP to a sink on loopback, then the SEPA batch.

@@ -1,6 +1,7 @@
 """The benchmarks still run: each one at a tiny scale, so that they do not rot between the
 runs whose figures go to docs/benchmarks.md."""
 
+import json
 import os
 import subprocess
 import sys
@@ -68,4 +69,50 @@ def test_script_runs_on_a_throwaway_database_and_leaves_the_docs_alone(script, a
 
     assert finished.returncode == 0, finished.stderr
     assert expected in finished.stdout
+    assert RESULTS_FILE.read_text(encoding="utf-8") == before
+
+
+def test_peak_hour_scenario_walks_every_page_of_the_journey(tmp_path):
+    """bench/scenario.py (REL-04) on a small throwaway city: Locust's parents go through
+    every page of their journey — the login with their password, the payment's start at the
+    PayFiP simulator — and the agent through the back office, without a failure."""
+    before = RESULTS_FILE.read_text(encoding="utf-8")
+    figures_file = tmp_path / "scenario.json"
+
+    finished = subprocess.run(  # noqa: S603 (our own script)
+        [
+            sys.executable,
+            "bench/scenario.py",
+            *("--scale", "0.002", "--parents", "3", "--staff", "1", "--duration", "30"),
+            *("--think", "0.5-1", "--workers", "2", "--no-append", "--json", str(figures_file)),
+        ],
+        cwd=ROOT,
+        env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    journey = {
+        "connexion (page)",
+        "connexion (POST)",
+        "MON TABLEAU DE BORD",
+        "MES FACTURES",
+        "une facture",
+        "PDF de la facture",
+        "payer : confirmation",
+        "payer : départ vers PayFiP",
+        "déconnexion",
+    }
+    walked = {name for name, page in figures["pages"].items() if page["requests"]}
+    assert journey <= walked, journey - walked
+    assert any(name.startswith("Back office: ") for name in walked)
+    assert figures["failures"] == [] and figures["exceptions"] == []
+    assert figures["pages"]["Aggregated"]["failures"] == 0
+    assert figures["server_errors_logged"] == 0
+    assert figures["peak_rss_mb"] > 0
+    assert "| **All requests** |" in finished.stdout
     assert RESULTS_FILE.read_text(encoding="utf-8") == before
