@@ -1,9 +1,10 @@
 """The users of bench/scenario.py (SECURITY.md REL-04), for Locust.
 
-Parents walk the journey of the guide, as many times as the run allows, with a think time
-between pages: the login page, the login (their real password, Argon2 and all), MON TABLEAU
-DE BORD, MES FACTURES, their unpaid invoice, its PDF, the confirmation step of « PAYER MA
-FACTURE EN LIGNE », the start of the card payment (the portal asks PayFiP — the simulator —
+Parents walk the journey of the guide once each (or, with $JOURNEYS_PER_PARENT = 0, again and
+again: the stress variant), arriving at a random moment of the first $ARRIVAL_SECONDS after
+the warm-up, with a think time between pages: the login page, the login (their real
+password, Argon2 and all), MON TABLEAU DE BORD, MES FACTURES, their unpaid invoice, its PDF,
+the confirmation step of « PAYER MA FACTURE EN LIGNE », the start of the card payment (the portal asks PayFiP — the simulator —
 for an idOp and sends the family there; a parent who already has a payment running is sent
 to « Paiement en cours » instead), and the logout. Staff agents browse the back office: the
 household search, the lists, the requests queue, a household's and an invoice's page.
@@ -20,11 +21,16 @@ import random
 import re
 from itertools import count
 
+import gevent
 from locust import HttpUser, SequentialTaskSet, between, task
+from locust.exception import StopUser
 
 DATA = json.loads(open(os.environ["SCENARIO_USERS"], encoding="utf-8").read())  # noqa: SIM115
 THINK = between(float(os.environ.get("THINK_MIN", "5")), float(os.environ.get("THINK_MAX", "15")))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+JOURNEYS = int(os.environ.get("JOURNEYS_PER_PARENT", "1"))  # 0: no end
+ARRIVAL_SECONDS = float(os.environ.get("ARRIVAL_SECONDS", "0"))
+WARM_UP_SECONDS = float(os.environ.get("WARM_UP_SECONDS", "0"))
 _parents = count()
 _staff = count()
 
@@ -46,6 +52,9 @@ class ParentJourney(SequentialTaskSet):
         self.family = DATA["parents"][number % len(DATA["parents"])]
         self.client.headers["X-Forwarded-For"] = f"10.{number // 250 % 250}.{number % 250}.7"
         self.csrf = ""
+        self.journeys = 0
+        # Every user is started during the warm-up; each parent arrives later, at its moment.
+        gevent.sleep(WARM_UP_SECONDS + random.uniform(0, ARRIVAL_SECONDS))
 
     def page(self, path, name, **kwargs):
         with self.client.get(
@@ -98,7 +107,7 @@ class ParentJourney(SequentialTaskSet):
             catch_response=True,
         ) as response:
             expect(response, 200)
-            if response.ok and not response.content.startswith(b"%PDF"):
+            if response.status_code == 200 and not response.content.startswith(b"%PDF"):
                 response.failure("not a PDF")
 
     @task
@@ -129,6 +138,9 @@ class ParentJourney(SequentialTaskSet):
         ) as response:
             expect(response, 302)
         self.client.cookies.clear()
+        self.journeys += 1
+        if JOURNEYS and self.journeys >= JOURNEYS:
+            raise StopUser()
 
 
 class Parent(HttpUser):

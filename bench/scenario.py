@@ -176,6 +176,15 @@ def warm_up(duration: float) -> float:
     return min(WARM_UP_SECONDS, duration / 3)
 
 
+def arrival_seconds(options) -> float:
+    """Parents arrive at random over this window after the warm-up, so that each has time
+    for its journey (about 10 pages) before the end; 0 when they walk it again and again."""
+    if not options.journeys:
+        return 0.0
+    journey = 10 * options.think[1] * options.journeys
+    return max(0.0, options.duration - warm_up(options.duration) - journey)
+
+
 def run_locust(*, base: str, users_file: Path, csv_prefix: Path, options) -> None:
     locust = Path(sys.executable).parent / "locust"
     total = options.parents + options.staff
@@ -211,6 +220,9 @@ def run_locust(*, base: str, users_file: Path, csv_prefix: Path, options) -> Non
             "SCENARIO_STAFF": str(options.staff),
             "THINK_MIN": str(think_min),
             "THINK_MAX": str(think_max),
+            "JOURNEYS_PER_PARENT": str(options.journeys),
+            "WARM_UP_SECONDS": str(warm_up(options.duration)),
+            "ARRIVAL_SECONDS": str(arrival_seconds(options)),
         },
         check=False,  # Locust exits 1 when a request failed: the figures say so
         timeout=options.duration + 300,
@@ -299,6 +311,8 @@ def run(options) -> dict:
             "staff": options.staff,
             "duration": options.duration,
             "think_seconds": list(options.think),
+            "journeys_per_parent": options.journeys,
+            "arrival_seconds": arrival_seconds(options),
             "workers": options.workers,
             "threads": options.threads,
             "server_errors_logged": sum('"status": 5' in line for line in log_lines),
@@ -366,12 +380,18 @@ def report(result: dict) -> str:
         lines.append("- Errors in the simulated users: " + "; ".join(result["exceptions"][:5]))
     busy = (LOAD_AT_START or 0.0) / cpu_count() > 0.5
     think_min, think_max = result["think_seconds"]
+    walking = (
+        f"each walking the journey {result['journeys_per_parent']} time(s), arriving at random "
+        f"over {result['arrival_seconds']:.0f} s after the warm-up"
+        if result["journeys_per_parent"]
+        else "walking the journey again and again (stress variant)"
+    )
     return (
-        f"{result['parents']} parents walking the journey again and again and {result['staff']} "
-        f"agents browsing the back office for {result['duration']} s, {think_min:g}–"
-        f"{think_max:g} s between two pages, all started within the first "
-        f"{warm_up(result['duration']):.0f} s "
-        f"(Locust on the same machine). Server: gunicorn with {result['workers']} workers × "
+        f"{result['parents']} parents {walking}, and {result['staff']} agents browsing the back "
+        f"office for the whole {result['duration']} s; {think_min:g}–{think_max:g} s between two "
+        f"pages; every simulated user started within the first "
+        f"{warm_up(result['duration']):.0f} s (the warm-up, not in the figures; Locust on the "
+        "same machine). Server: gunicorn with {result['workers']} workers × "
         f"{result['threads']} threads, DEBUG off, the PayFiP simulator on the same server. "
         f"City: scale {result['scale']:g} "
         f"({result['generated']['rows'].get('households.Household', 0):,} households, "
@@ -422,6 +442,13 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument(
         "--think", type=think_range, default=(5.0, 15.0), help="seconds between pages: 5-15"
     )
+    parser.add_argument(
+        "--journeys",
+        type=int,
+        default=1,
+        help="journeys per parent (1: each parent comes once during the run; 0: again and "
+        "again, the stress variant)",
+    )
     parser.add_argument("--workers", type=int, default=cpu_count() * 2 + 1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
@@ -443,7 +470,8 @@ def main(argv: list[str] | None = None) -> str:
             command=(
                 f"python bench/scenario.py --scale {options.scale:g} --parents {options.parents} "
                 f"--staff {options.staff} --duration {options.duration} "
-                f"--think {options.think[0]:g}-{options.think[1]:g} --workers {options.workers}"
+                f"--think {options.think[0]:g}-{options.think[1]:g} --journeys {options.journeys} "
+                f"--workers {options.workers}"
             ),
             body=report(result),
             append=not options.no_append,
