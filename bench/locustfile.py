@@ -1,13 +1,14 @@
 """The users of bench/scenario.py (SECURITY.md REL-04), for Locust.
 
 Parents walk the journey of the guide once each (or, with $JOURNEYS_PER_PARENT = 0, again and
-again: the stress variant), arriving at a random moment of the first $ARRIVAL_SECONDS after
-the warm-up, with a think time between pages: the login page, the login (their real
-password, Argon2 and all), MON TABLEAU DE BORD, MES FACTURES, their unpaid invoice, its PDF,
-the confirmation step of « PAYER MA FACTURE EN LIGNE », the start of the card payment (the portal asks PayFiP — the simulator —
-for an idOp and sends the family there; a parent who already has a payment running is sent
-to « Paiement en cours » instead), and the logout. Staff agents browse the back office: the
-household search, the lists, the requests queue, a household's and an invoice's page.
+again: the stress variant), arriving at a random moment of the first $ARRIVAL_SECONDS after the
+warm-up, with a think time between pages: the login page, the login (their real password,
+Argon2 and all), MON TABLEAU DE BORD, MES FACTURES, their unpaid invoice, its PDF, the
+confirmation step of « PAYER MA FACTURE EN LIGNE », the start of the card payment (the portal
+asks PayFiP — the simulator — for an idOp and sends the family there; a parent who already has
+a payment running is sent to « Paiement en cours » instead), and the logout. Staff agents
+browse the back office: the household search, the lists, the requests queue, a household's and
+an invoice's page.
 
 bench/scenario.py writes what the users need into the JSON file named by $SCENARIO_USERS:
 ``parents`` (username, password, invoice reference), ``staff`` (session keys of
