@@ -60,7 +60,6 @@ from bench.generate import PASSWORD, generate
 JSON_RESULTS = ROOT / "var" / "bench" / "scenario.json"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 WARM_UP_SECONDS = 60
-WARM_UP_FAMILIES = 30
 WARM_UP_RUN_SECONDS = 40
 RSS_EVERY_SECONDS = 5
 BUDGET_P95_MS = 800.0
@@ -243,8 +242,8 @@ def run_locust(*, base: str, users_file: Path, csv_prefix: Path, options, **over
 
 
 def warm_workers(*, base: str, users: dict, work: Path, options) -> None:
-    """Before the measured run, WARM_UP_FAMILIES other families walk the journey once, 10 at
-    a time and without pause, so that every worker has run every code path (Argon2's memory,
+    """Before the measured run, ``--warm-up-families`` other families walk the journey once,
+    10 at a time and without pause, so that every worker has run every code path (Argon2's memory,
     the PDF, the PayFiP client) and the memory growth measured afterwards is growth, not the
     first use of a path."""
     users_file = work / "warm_up.json"
@@ -304,7 +303,9 @@ def run(options) -> dict:
             if options.reuse
             else generate(scale=options.scale, seed=options.seed)
         )
-        families = parents(generated["usernames"], options.parents + WARM_UP_FAMILIES, options.seed)
+        families = parents(
+            generated["usernames"], options.parents + options.warm_up_families, options.seed
+        )
         users = {"parents": families[: options.parents], "warm_up": families[options.parents :]}
         users["staff"], users["staff_paths"] = agents(options.staff, options.seed)
         users_file = work / "users.json"
@@ -500,6 +501,12 @@ def main(argv: list[str] | None = None) -> str:
         default=1,
         help="journeys per parent (1: each parent comes once during the run; 0: again and "
         "again, the stress variant)",
+    )
+    parser.add_argument(
+        "--warm-up-families",
+        type=int,
+        default=30,
+        help="families walking the journey once before the measured run (warm workers)",
     )
     parser.add_argument("--workers", type=int, default=cpu_count() * 2 + 1)
     parser.add_argument("--threads", type=int, default=2)
