@@ -114,6 +114,7 @@ def test_peak_hour_scenario_walks_every_page_of_the_journey(tmp_path):
     assert figures["failures"] == [] and figures["exceptions"] == []
     assert figures["pages"]["Aggregated"]["failures"] == 0
     assert figures["server_errors_logged"] == {}
+    assert figures["simulator_faults"] == 0  # a new city: no earlier attempt to check
     assert figures["peak_rss_mb"] > 0
     assert "| **All requests** |" in finished.stdout
     assert RESULTS_FILE.read_text(encoding="utf-8") == before
