@@ -1,14 +1,14 @@
 """The users of bench/scenario.py (SECURITY.md REL-04), for Locust.
 
 Parents walk the journey of the guide once each (or, with $JOURNEYS_PER_PARENT = 0, again and
-again: the stress variant), arriving at a random moment of the first $ARRIVAL_SECONDS after the
-warm-up, with a think time between pages: the login page, the login (their real password,
-Argon2 and all), MON TABLEAU DE BORD, MES FACTURES, their unpaid invoice, its PDF, the
-confirmation step of « PAYER MA FACTURE EN LIGNE », the start of the card payment (the portal
-asks PayFiP — the simulator — for an idOp and sends the family there; a parent who already has
-a payment running is sent to « Paiement en cours » instead), and the logout. Staff agents
-browse the back office: the household search, the lists, the requests queue, a household's and
-an invoice's page.
+again: the stress variant), arriving at a random moment of the $ARRIVAL_SECONDS that follow the
+first $ARRIVE_AFTER_SECONDS of the run (the warm-up), with a think time between pages: the
+login page, the login (their real password, Argon2 and all), MON TABLEAU DE BORD, MES FACTURES,
+their unpaid invoice, its PDF, the confirmation step of « PAYER MA FACTURE EN LIGNE », the
+start of the card payment (the portal asks PayFiP — the simulator — for an idOp and sends the
+family there; a parent who already has a payment running is sent to « Paiement en cours »
+instead), and the logout. Staff agents browse the back office: the household search, the lists,
+the requests queue, a household's and an invoice's page.
 
 bench/scenario.py writes what the users need into the JSON file named by $SCENARIO_USERS:
 ``parents`` (username, password, invoice reference), ``staff`` (session keys of
@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import time
 from itertools import count
 
 import gevent
@@ -31,7 +32,8 @@ THINK = between(float(os.environ.get("THINK_MIN", "5")), float(os.environ.get("T
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 JOURNEYS = int(os.environ.get("JOURNEYS_PER_PARENT", "1"))  # 0: no end
 ARRIVAL_SECONDS = float(os.environ.get("ARRIVAL_SECONDS", "0"))
-WARM_UP_SECONDS = float(os.environ.get("WARM_UP_SECONDS", "0"))
+ARRIVE_AFTER_SECONDS = float(os.environ.get("ARRIVE_AFTER_SECONDS", "0"))
+STARTED = time.monotonic()  # Locust reads this file as the run starts
 _parents = count()
 _staff = count()
 
@@ -54,8 +56,10 @@ class ParentJourney(SequentialTaskSet):
         self.client.headers["X-Forwarded-For"] = f"10.{number // 250 % 250}.{number % 250}.7"
         self.csrf = ""
         self.journeys = 0
-        # Every user is started during the warm-up; each parent arrives later, at its moment.
-        gevent.sleep(WARM_UP_SECONDS + random.uniform(0, ARRIVAL_SECONDS))
+        # Every user is started during the warm-up; each parent arrives at its own moment,
+        # counted from the start of the run: ARRIVE_AFTER_SECONDS + up to ARRIVAL_SECONDS.
+        arrival = STARTED + ARRIVE_AFTER_SECONDS + random.uniform(0, ARRIVAL_SECONDS)
+        gevent.sleep(max(0.0, arrival - time.monotonic()))
 
     def page(self, path, name, **kwargs):
         with self.client.get(

@@ -3,15 +3,16 @@
     python bench/scenario.py [--keep-database NAME] [--scale 1] [--parents 200] [--staff 20]
                              [--duration 600] [--think 5-15] [--workers N] [--no-append]
 
-bench/load.py measures what each page can take (wrk, closed loop, no pause: the capacity).
-This one measures what families and agents live through when the portal is busy: ``--parents``
-families (200) each walking the guide's journey again and again for ``--duration`` seconds
-(10 minutes) — login page, login with their password (Argon2), MON TABLEAU DE BORD, MES
-FACTURES, their unpaid invoice, its PDF, the payment's confirmation step, the start of the card
-payment against the PayFiP simulator (a SOAP call to it, an idOp, the redirection), logout —
-with ``--think`` seconds (5 to 15) between two pages, while ``--staff`` agents (20) browse the
-back office (searches, lists, the requests queue, households' and invoices' pages) at the same
-pace. See bench/locustfile.py.
+bench/load.py measures what each page can take (wrk, closed loop, no pause: the capacity). This
+one measures what families and agents live through when the portal is busy: ``--parents``
+families (200) each walking the guide's journey once (``--journeys``; 0: again and again, the
+stress variant), arriving at random during ``--duration`` seconds (10 minutes) — login page,
+login with their password (Argon2), MON TABLEAU DE BORD, MES FACTURES, their unpaid invoice,
+its PDF, the payment's confirmation step, the start of the card payment against the PayFiP
+simulator (a SOAP call to it, an idOp, the redirection), logout — with ``--think`` seconds (5
+to 15) between two pages, while ``--staff`` agents (20) browse the back office (searches,
+lists, the requests queue, households' and invoices' pages) at the same pace. See
+bench/locustfile.py.
 
 1. The city: a kept PostgreSQL database (``--keep-database``, see bench/load.py) or a
    throwaway one generated at ``--scale``.
@@ -161,7 +162,12 @@ class MemoryWatch(threading.Thread):
     def figures(self) -> dict:
         after_warm_up = [kib for seconds, kib in self.samples if seconds >= self.warm_up]
         if not after_warm_up:
-            return {"peak_rss_mb": None, "rss_after_warm_up_mb": None, "rss_end_mb": None}
+            return {
+                "peak_rss_mb": None,
+                "rss_after_warm_up_mb": None,
+                "rss_end_mb": None,
+                "rss_growth_percent": None,
+            }
         start, end = after_warm_up[0], after_warm_up[-1]
         return {
             "peak_rss_mb": round(max(kib for _s, kib in self.samples) / 1024, 1),
@@ -194,6 +200,7 @@ def run_locust(*, base: str, users_file: Path, csv_prefix: Path, options, **over
         "think": options.think,
         "journeys": options.journeys,
         "warm_up": warm_up(options.duration),
+        "arrive_after": warm_up(options.duration),
         "arrival": arrival_seconds(options),
         **overrides,
     }
@@ -232,7 +239,7 @@ def run_locust(*, base: str, users_file: Path, csv_prefix: Path, options, **over
             "THINK_MIN": str(think_min),
             "THINK_MAX": str(think_max),
             "JOURNEYS_PER_PARENT": str(setting["journeys"]),
-            "WARM_UP_SECONDS": str(setting["warm_up"]),
+            "ARRIVE_AFTER_SECONDS": str(setting["arrive_after"]),
             "ARRIVAL_SECONDS": str(setting["arrival"]),
         },
         check=False,  # Locust exits 1 when a request failed: the figures say so
@@ -259,6 +266,7 @@ def warm_workers(*, base: str, users: dict, work: Path, options) -> None:
         think=(0.0, 0.2),
         journeys=1,
         warm_up=len(users["warm_up"]),
+        arrive_after=0.0,
         arrival=0.0,
     )
 
@@ -328,6 +336,7 @@ def run(options) -> dict:
             users["staff_paths"] = answering(base, users["staff"][0], users["staff_paths"])
             users_file.write_text(json.dumps(users), encoding="utf-8")
             warm_workers(base=base, users=users, work=work, options=options)
+            measured_from = (work / "gunicorn.log").stat().st_size
             watch = MemoryWatch(server.pid, warm_up(options.duration))
             watch.start()
             run_locust(
@@ -337,7 +346,9 @@ def run(options) -> dict:
             watch.join()
         finally:
             load.stop_gunicorn(server)
-        log_lines = (work / "gunicorn.log").read_text(errors="replace").splitlines()
+        with open(work / "gunicorn.log", "rb") as log:
+            log.seek(measured_from)  # the measured run only: not the probes nor the warm-up
+            log_lines = log.read().decode(errors="replace").splitlines()
         return {
             **read_stats(work / "locust"),
             **watch.figures(),
@@ -363,14 +374,13 @@ def run(options) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-SIMULATOR_PATH = "/payfip-simulateur/"
-
-
 def server_errors(log_lines: list[str]) -> tuple[dict[str, int], int]:
-    """The portal's 5xx answers in gunicorn's JSON request log, by route; and apart, the SOAP
-    faults of the PayFiP simulator, which stands for PayFiP's own server on this machine and
-    answers a fault with HTTP 500 as the protocol does (« P5 », a payment not made yet, when
-    the portal checks an earlier attempt before starting a new one)."""
+    """The portal's 5xx answers in gunicorn's JSON request log (one line per request, from
+    portail.requests), by route; and apart, the SOAP faults of the PayFiP simulator, which
+    stands for PayFiP's own server on this machine and answers a fault with HTTP 500 as the
+    protocol does (« P5 », a payment not made yet, when the portal checks an earlier attempt
+    before starting a new one). django.request's own lines for the same answers are not
+    counted again."""
     errors: dict[str, int] = {}
     simulator_faults = 0
     for line in log_lines:
@@ -378,12 +388,14 @@ def server_errors(log_lines: list[str]) -> tuple[dict[str, int], int]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(entry, dict) or not str(entry.get("status", "")).startswith("5"):
+        if not isinstance(entry, dict) or entry.get("logger") != "portail.requests":
             continue
-        route = str(entry.get("route") or entry.get("message"))
+        if not str(entry.get("status", "")).startswith("5"):
+            continue
+        route = str(entry.get("route"))
         if route.startswith("payfip_simulator:"):
             simulator_faults += 1
-        elif SIMULATOR_PATH not in route:  # django.request's line for the same answer
+        else:
             errors[route] = errors.get(route, 0) + 1
     return errors, simulator_faults
 
@@ -404,6 +416,7 @@ def verdicts(result: dict) -> dict:
         and not result["server_errors_logged"],
         "rss_growth_percent": growth,
         "memory_met": growth is not None and growth < BUDGET_RSS_GROWTH_PERCENT,
+        "memory_measured": growth is not None,
     }
 
 
@@ -439,11 +452,15 @@ def report(result: dict) -> str:
         f"log {result['server_errors_logged'] or ''}, beside {result['simulator_faults']} SOAP "
         "faults of the PayFiP simulator; "
         f"{len(result['exceptions'])} errors in the simulated users themselves).",
-        f"- Workers' memory: peak {result['peak_rss_mb']:,.0f} MB; "
-        f"{result['rss_after_warm_up_mb']:,.0f} MB after the warm-up "
-        f"({warm_up(result['duration']):.0f} s), {result['rss_end_mb']:,.0f} MB at the end "
-        f"({check['rss_growth_percent']:+.1f} %; under {BUDGET_RSS_GROWTH_PERCENT:.0f} %: "
-        f"{'met' if check['memory_met'] else 'NOT met'}).",
+        (
+            f"- Workers' memory: peak {result['peak_rss_mb']:,.0f} MB; "
+            f"{result['rss_after_warm_up_mb']:,.0f} MB after the warm-up "
+            f"({warm_up(result['duration']):.0f} s), {result['rss_end_mb']:,.0f} MB at the end "
+            f"({check['rss_growth_percent']:+.1f} %; under {BUDGET_RSS_GROWTH_PERCENT:.0f} %: "
+            f"{'met' if check['memory_met'] else 'NOT met'})."
+            if check["memory_measured"]
+            else "- Workers' memory: NOT measured (no sample after the warm-up)."
+        ),
     ]
     if result["failures"]:
         lines.append("- Failures: " + "; ".join(result["failures"][:10]) + ".")

@@ -962,8 +962,25 @@ def load_row() -> Row:
             target,
             None,
         )
+    # REL-04's run, not a shorter or smaller one (make bench-scenario SCENARIO_ARGS=…).
+    rel04 = {"parents": 200, "staff": 20, "duration": 600, "scale": 1.0}
+    short = [
+        f"{key} {scenario.get(key)} (REL-04: {value:g})"
+        for key, value in rel04.items()
+        if (scenario.get(key) or 0) < value
+    ]
+    if short:
+        return Row(
+            area,
+            figure,
+            f"{NOT_MEASURED}: the last make bench-scenario was not REL-04's run: "
+            + ", ".join(short),
+            target,
+            None,
+        )
     checks = scenario["verdicts"]
     total = scenario["pages"]["Aggregated"]
+    growth = checks.get("rss_growth_percent")
     text = (
         f"{scenario['parents']} parents + {scenario['staff']} agents for "
         f"{number(scenario['duration'])} s (think {scenario['think_seconds'][0]:g}–"
@@ -971,8 +988,11 @@ def load_row() -> Row:
         f"{total['per_second']:.1f}/s, p50/p95/p99 {number(total['p50_ms'])}/"
         f"{number(total['p95_ms'])}/{number(total['p99_ms'])} ms; slowest page "
         f"{checks['slowest_page']} p95 {number(checks['slowest_p95_ms'])} ms; errors "
-        f"{checks['error_rate']:.3f} %; workers' memory peak {number(scenario['peak_rss_mb'])} MB, "
-        f"{checks['rss_growth_percent']:+.1f} % after warm-up (make bench-scenario "
+        f"{checks['error_rate']:.3f} %, portal 5xx "
+        f"{sum((scenario.get('server_errors_logged') or {}).values())} (PayFiP simulator's SOAP "
+        f"faults apart: {scenario.get('simulator_faults', NOT_MEASURED)}); workers' memory peak {number(scenario['peak_rss_mb'])} MB, "
+        f"{f'{growth:+.1f} %' if growth is not None else NOT_MEASURED} after warm-up "
+        f"(make bench-scenario "
         f"{scenario.get('date', '')}, {number(scenario['rows'].get('households.Household', 0))} "
         f"households, load average {number(scenario.get('load_average'))})"
     )
