@@ -71,25 +71,32 @@ class ParentJourney(SequentialTaskSet):
                 self.csrf = found.group(1)
             return response
 
+    def form(self, path, name, *, referer, location=None, **fields):
+        """POST a form with the page's CSRF token; a redirection is expected (to ``location``)."""
+        with self.client.post(
+            path,
+            name=name,
+            data={"csrfmiddlewaretoken": self.csrf, **fields},
+            headers={"Referer": self.client.base_url + referer},
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            expect(response, 302, location=location)
+
     @task
     def login_page(self):
         self.page("/connexion/", "connexion (page)")
 
     @task
     def log_in(self):
-        with self.client.post(
+        self.form(
             "/connexion/",
-            name="connexion (POST)",
-            data={
-                "csrfmiddlewaretoken": self.csrf,
-                "username": self.family["username"],
-                "password": self.family["password"],
-            },
-            headers={"Referer": self.client.base_url + "/connexion/"},
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            expect(response, 302, location=["/tableau-de-bord/"])
+            "connexion (POST)",
+            referer="/connexion/",
+            location=["/tableau-de-bord/"],
+            username=self.family["username"],
+            password=self.family["password"],
+        )
 
     @task
     def dashboard(self):
@@ -121,27 +128,16 @@ class ParentJourney(SequentialTaskSet):
 
     @task
     def start_payment(self):
-        with self.client.post(
+        self.form(
             f"/mes-factures/{self.family['invoice']}/payer/",
-            name="payer : départ vers PayFiP",
-            data={"csrfmiddlewaretoken": self.csrf},
-            headers={"Referer": self.client.base_url + "/mes-factures/"},
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            expect(response, 302, location=["/payfip-simulateur/tpa/", "/paiement/"])
+            "payer : départ vers PayFiP",
+            referer="/mes-factures/",
+            location=["/payfip-simulateur/tpa/", "/paiement/"],
+        )
 
     @task
     def log_out(self):
-        with self.client.post(
-            "/deconnexion/",
-            name="déconnexion",
-            data={"csrfmiddlewaretoken": self.csrf},
-            headers={"Referer": self.client.base_url + "/tableau-de-bord/"},
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            expect(response, 302)
+        self.form("/deconnexion/", "déconnexion", referer="/tableau-de-bord/")
         self.client.cookies.clear()
         self.journeys += 1
         if JOURNEYS and self.journeys >= JOURNEYS:
