@@ -29,7 +29,10 @@ from tests.production.test_backup_drill import make_backup_world
 from tests.security import figures
 from tests.security.figures import record
 
-DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# A run of digits standing on its own: not part of a longer word such as a SHA-256 digest
+# stored in hexadecimal (« …fe25325014960498da… » holds 14 digits that may pass Luhn) or a
+# base64 token, where a card number would not be written.
+DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])")
 # Binary columns in a dump: X'…' (SQLite's iterdump), \\x… (a PostgreSQL COPY line).
 BLOB = re.compile(r"X'([0-9A-Fa-f]*)'|\\\\x([0-9A-Fa-f]*)")
 
@@ -90,6 +93,9 @@ def test_the_card_number_scan_finds_a_card_number_and_ignores_others():
     assert card_number_hits("card 4970100000000006 end") == ["4970100000000006"]
     assert card_number_hits("card 4970 1000 0000 0006.") == ["4970 1000 0000 0006"]
     assert card_number_hits("4970101234567890 and 04 50 22 05 57") == []
+    assert card_number_hits("pan=4970100000000006;") == ["4970100000000006"]
+    # 25325014960498 passes Luhn, inside a hexadecimal digest: not a card number.
+    assert card_number_hits("\t6e9dfe25325014960498da7764dd290d\t") == []
     assert plain_hits("iban fr76 3000 6000 0112 3456 7890 189", ["FR7630006000011234567890189"])
 
 
