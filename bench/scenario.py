@@ -420,6 +420,13 @@ def verdicts(result: dict) -> dict:
     }
 
 
+def by_route(counts: dict[str, int]) -> str:
+    """« (GET /x: 2, POST /y: 1) » after a count, or nothing when there is none."""
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{route}: {n}" for route, n in sorted(counts.items())) + ")"
+
+
 def report(result: dict) -> str:
     rows = []
     for name, page in sorted(
@@ -449,7 +456,7 @@ def report(result: dict) -> str:
         f"- Error rate under {BUDGET_ERROR_PERCENT} %: "
         f"{'met' if check['errors_met'] else 'NOT met'} ({check['error_rate']:.3f} %; "
         f"{sum(result['server_errors_logged'].values())} portal responses 5xx in gunicorn's "
-        f"log {result['server_errors_logged'] or ''}, beside {result['simulator_faults']} SOAP "
+        f"log{by_route(result['server_errors_logged'])}, beside {result['simulator_faults']} SOAP "
         "faults of the PayFiP simulator; "
         f"{len(result['exceptions'])} errors in the simulated users themselves).",
         (

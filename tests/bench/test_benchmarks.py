@@ -118,3 +118,31 @@ def test_peak_hour_scenario_walks_every_page_of_the_journey(tmp_path):
     assert figures["peak_rss_mb"] > 0
     assert "| **All requests** |" in finished.stdout
     assert RESULTS_FILE.read_text(encoding="utf-8") == before
+
+
+def test_peak_hour_counts_the_portals_5xx_by_route_and_the_simulators_faults_apart():
+    """REL-04's error rate is the portal's: a SOAP fault of the PayFiP simulator (HTTP 500 is
+    how PayFiP answers « P5 ») is counted apart, and django.request's own line for an answer
+    already in the request log is not counted twice."""
+    from bench import scenario
+
+    def line(logger, status, route):
+        return json.dumps({"logger": logger, "status": status, "route": route})
+
+    log = [
+        line("portail.requests", 200, "family:dashboard"),
+        line("portail.requests", 500, "billing:invoice_pdf"),
+        line("django.request", 500, "billing:invoice_pdf"),
+        line("portail.requests", 502, "billing:invoice_pdf"),
+        line("portail.requests", 503, "payments:start"),
+        line("portail.requests", 500, "payfip_simulator:soap"),
+        line("django.request", 500, "payfip_simulator:soap"),
+        "[2026-11-27 15:00:00 +0100] [42] [INFO] Booting worker with pid: 42",
+    ]
+
+    errors, simulator_faults = scenario.server_errors(log)
+
+    assert errors == {"billing:invoice_pdf": 2, "payments:start": 1}
+    assert simulator_faults == 1
+    assert scenario.by_route(errors) == " (billing:invoice_pdf: 2, payments:start: 1)"
+    assert scenario.by_route({}) == ""
