@@ -42,11 +42,14 @@ def _issued_invoices_removed_after_transactional_tests(_database_for_every_test)
         return
     from portail.billing.models import CreditNote, Invoice, InvoiceLine
     from portail.direct_debits.models import Debit
+    from portail.households.models import Request
     from portail.payments.models import OnlinePayment, Payment, PaymentAllocation
 
     with connection.cursor() as cursor:
         for statement in BILLING_TRIGGERS.SQLITE_REVERSE:
             cursor.execute(statement)
+    # A family's question about an invoice protects the invoice (Request.invoice).
+    Request.objects.exclude(invoice=None).delete()
     for model in [
         OnlinePayment,
         Debit,
