@@ -12,7 +12,7 @@ from portail.billing.services import cancel_invoice
 from portail.households import services
 from portail.households.models import HouseholdChange, Request, RequestKind, RequestStatus
 from portail.notifications.models import Notification, OutgoingEmail
-from tests.backoffice.conftest import log_in_with_second_factor, text_of
+from tests.backoffice.conftest import log_in_with_second_factor, messages_of, text_of
 from tests.factories import GuardianFactory, StaffUserFactory, UserFactory
 from tests.portal.billing.conftest import draft_invoice, hours, issue_invoice, regie  # noqa: F401
 
@@ -350,3 +350,22 @@ def test_the_database_refuses_an_invoice_question_without_its_invoice(family):
 def test_a_question_cannot_name_another_households_invoice(family, other_family, invoice):
     with pytest.raises(ValueError):
         dispute(other_family, invoice)
+
+
+def test_staff_accept_a_question_with_a_comment_and_nothing_else_changes(
+    staff_client, family, invoice
+):
+    sent = dispute(family, invoice)
+    page = text_of(staff_client.get(staff_page(sent)))
+    assert "Accepter et appliquer la modification" not in page
+
+    action = reverse("backoffice:request-action", kwargs={"reference": sent.reference})
+    response = staff_client.post(
+        action, {"action": "accept", "comment": "Tarif vérifié : il est juste."}, follow=True
+    )
+
+    assert messages_of(response) == ["Demande acceptée : la famille en est informée."]
+    sent.refresh_from_db()
+    assert sent.status == RequestStatus.ACCEPTED
+    assert sent.staff_comment == "Tarif vérifié : il est juste."
+    assert not HouseholdChange.objects.exists()

@@ -141,6 +141,9 @@ ACTIONS = {
     ),
 }
 
+# A document, a message or a question about an invoice changes nothing when accepted.
+ACKNOWLEDGED = gettext_lazy("Request accepted: the family has been told.")
+
 
 # A refusal's comment may speak of a child's health: never in an error report.
 @sensitive_post_parameters()
@@ -155,6 +158,8 @@ def request_action(request, reference):
         messages.error(request, _("Choose what to do with the request."))
         return redirect("backoffice:request-detail", reference=item.reference)
     service, done = ACTIONS[action]
+    if action == "accept" and not item.applies_a_change:
+        done = ACKNOWLEDGED
     kwargs = {"request": item, "staff": request.user}
     if action in ("accept", "refuse"):
         kwargs["comment"] = request.POST.get("comment", "")
