@@ -42,11 +42,16 @@ def _issued_invoices_removed_after_transactional_tests(_database_for_every_test)
         return
     from portail.billing.models import CreditNote, Invoice, InvoiceLine
     from portail.direct_debits.models import Debit
+    from portail.households.models import Request
     from portail.payments.models import OnlinePayment, Payment, PaymentAllocation
 
     with connection.cursor() as cursor:
         for statement in BILLING_TRIGGERS.SQLITE_REVERSE:
             cursor.execute(statement)
+        # A family's question about an invoice protects the invoice (Request.invoice). In SQL:
+        # the ORM would decrypt each row first, and a test may have rotated the keys. Such a
+        # question has no absence nor history row pointing at it (accepting it changes nothing).
+        cursor.execute(f"DELETE FROM {Request._meta.db_table} WHERE invoice_id IS NOT NULL")  # noqa: S608  # nosec B608: no value in it
     for model in [
         OnlinePayment,
         Debit,

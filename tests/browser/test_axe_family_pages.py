@@ -563,3 +563,62 @@ def test_every_family_page_passes_axe_in_every_state(browser, live_server, axe, 
     assert mismatched == [], report
     assert stale == [], f"NOT_PAGES lists routes that no longer exist: {stale}"
     assert {"empty", "filled", "error"} <= {s for states in scans.scanned.values() for s in states}
+
+
+def test_the_invoice_question_form_passes_axe_in_every_state(browser, live_server, axe):
+    """The link of an invoice's page carries the invoice (« ?facture=… »), which the walk
+    above drops with the query string: the form with the invoice's lines to tick (a group of
+    checkboxes) is scanned here, empty, submitted empty, filled, then the pages showing the
+    question once sent."""
+    scans = Scans(routes=family_routes())
+    family = make_family(name="Zorglubien")
+    regie = create_regie(name="Régie Petite Enfance", email="regie@example.fr")
+    invoice = InvoiceFactory(
+        regie=regie,
+        kind=regie.kinds.first(),
+        household=family.household,
+        payer=family.guardian,
+        number="F2022-ZOR07",
+        lines=[
+            {
+                "child_name": "Léa Zorglubien",
+                "label": "Accueil régulier",
+                "quantity": Decimal("10"),
+                "unit_price": Decimal("2.90"),
+            },
+            {"label": "Frais de dossier", "quantity": Decimal("1"), "unit_price": Decimal("15")},
+        ],
+    )
+    invoice_url = reverse("portal:invoice-detail", kwargs={"reference": invoice.reference})
+    page = new_page(browser, live_server)
+    log_in(page, family.user.username)
+
+    page.goto(invoice_url)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Signaler une erreur sur cette facture").click()
+    assert urlsplit(page.url).query == f"facture={invoice.reference}"
+    assert page.locator("main form input[name=lines]").count() == 2
+    scans.scan(page, axe, "empty", label="invoice question (empty)", narrow=True)
+
+    submit_wrong(page, page.locator("main form"))
+    assert errors_unexplained(page) == ""
+    assert page.get_by_text("Dites ce qui vous semble erroné sur cette facture").is_visible()
+    scans.scan(page, axe, "error", label="invoice question (no message)", narrow=True)
+
+    page.get_by_label("Accueil régulier (Léa Zorglubien) — 29,00 €").check()
+    page.locator("#id_message").fill("Léa était absente le 14 février.")
+    scans.scan(page, axe, "filled", label="invoice question (filled)", narrow=True)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer ma demande").click()
+    assert page.get_by_text("Accueil régulier (Léa Zorglubien) — 29,00 €").is_visible()
+    scans.scan(page, axe, "filled", label="invoice question (sent)", narrow=True)
+
+    page.goto(invoice_url)
+    assert page.get_by_text("Réclamation envoyée le").is_visible()
+    scans.scan(page, axe, "filled", label="invoice with its question", narrow=True)
+    page.context.close()
+
+    report = "\n".join(scans.violations + scans.overflowing)
+    assert scans.violations == [], report
+    assert scans.overflowing == [], report
+    assert scans.page_states == 5

@@ -143,6 +143,17 @@ def make_rich_family(name: str) -> RichFamily:
             household=household, kind=RequestKind.MESSAGE, submitted_by=user,
             payload={"subject": "Sortie au parc", "message": f"{name} partira à 16 h."},
         )  # fmt: skip
+        # A question about an invoice (Request.invoice): its page lists it, with its lines.
+        due = state["due"]
+        disputed = due.lines.first()
+        services.submit_request(
+            household=household, kind=RequestKind.INVOICE, submitted_by=user, invoice=due,
+            payload={
+                "message": f"Les heures de {name} ne correspondent pas.",
+                "lines": [{"label": disputed.label, "child_name": disputed.child_name,
+                           "amount": str(disputed.amount)}],
+            },
+        )  # fmt: skip
 
     def notifications():
         from portail.notifications.models import Notification, NotificationCategory

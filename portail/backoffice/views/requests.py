@@ -2,6 +2,8 @@
 request, accept it — which applies the change to the household's data at once — or refuse it
 with a comment. Nursery staff see only their nurseries' requests; administrators all."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
@@ -10,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from portail.backoffice.permissions import nurseries_for
+from portail.backoffice.permissions import is_administrator, nurseries_for
+from portail.billing.models import Invoice
 from portail.households import services
 from portail.households.models import Request, RequestKind, RequestStatus
 from portail.households.uploads import serve_attachment
@@ -83,14 +86,42 @@ def request_queue(request):
     return render(request, "backoffice/requests/queue.html", context)
 
 
+def _credit_note_url(item) -> str:
+    """The invoice's credit-note page, its reason suggested from the family's question: the
+    administrator types the amount, which only the checking of the invoice tells."""
+    from django.urls import reverse
+    from django.utils import formats
+
+    from portail.households.models.requests import disputed_line_text
+
+    date = formats.date_format(item.submitted_at, "SHORT_DATE_FORMAT")
+    lines = "; ".join(disputed_line_text(line) for line in item.disputed_lines)
+    if lines:
+        reason = _("Correction after your question of {date}: {lines}").format(
+            date=date, lines=lines
+        )
+    else:
+        reason = _("Correction after your question of {date}").format(date=date)
+    url = reverse("admin:billing_invoice_credit_note", args=[item.invoice.pk])
+    return f"{url}?{urlencode({'reason': reason})}"
+
+
 def request_detail(request, reference):
     item = get_object_or_404(requests_for(request.user).with_people(), reference=reference)
+    invoice = item.invoice
+    can_correct = (
+        invoice is not None
+        and is_administrator(request.user)
+        and invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.CANCELLED)
+    )
     context = page_context(
         request,
         title=f"{item.get_kind_display()} — {item.household.name}",
         item=item,
         rows=item.detail_rows(with_current=True),
         changes=item.changes.order_by("pk"),
+        invoice=invoice,
+        credit_note_url=_credit_note_url(item) if can_correct else "",
     )
     return render(request, "backoffice/requests/detail.html", context)
 
@@ -110,6 +141,9 @@ ACTIONS = {
     ),
 }
 
+# A document, a message or a question about an invoice changes nothing when accepted.
+ACKNOWLEDGED = gettext_lazy("Request accepted: the family has been told.")
+
 
 # A refusal's comment may speak of a child's health: never in an error report.
 @sensitive_post_parameters()
@@ -124,6 +158,8 @@ def request_action(request, reference):
         messages.error(request, _("Choose what to do with the request."))
         return redirect("backoffice:request-detail", reference=item.reference)
     service, done = ACTIONS[action]
+    if action == "accept" and not item.applies_a_change:
+        done = ACKNOWLEDGED
     kwargs = {"request": item, "staff": request.user}
     if action in ("accept", "refuse"):
         kwargs["comment"] = request.POST.get("comment", "")

@@ -271,7 +271,10 @@ class InvoicePagesMixin:
             )
             return HttpResponseRedirect(change_url(invoice))
         step = step_of(request)
-        form = CreditNoteForm(request.POST if step else None, invoice=invoice)
+        # A link may suggest the reason (the page of a family's question about the invoice,
+        # ?reason=…): only the blank form's first values, checked like any input.
+        initial = {} if step else {"reason": request.GET.get("reason", "")[:500]}
+        form = CreditNoteForm(request.POST if step else None, invoice=invoice, initial=initial)
         if step in ("review", "confirm") and form.is_valid():
             data = form.cleaned_data
             if step == "confirm":

@@ -22,6 +22,7 @@ class RequestKind(models.TextChoices):
     HEALTH = "health", _("Health information")
     DOCUMENT = "document", _("Document")
     MESSAGE = "message", _("Message to the nursery")
+    INVOICE = "invoice", _("Question about an invoice")
 
 
 class RequestStatus(models.TextChoices):
@@ -74,16 +75,34 @@ PAYLOAD_LABELS = {
     "pai": _("PAI (projet d'accueil individualisé)"),
     "title": _("Document"),
     "subject": _("Subject"),
+    "lines": _("Lines concerned"),
     "message": _("Message"),
     "comment": _("Comment"),
 }
 HEALTH_KEYS = {"allergies", "doctor", "pai"}
 
 
+def disputed_line_text(line: dict) -> str:
+    """« Accueil régulier (Léa) — 12,50 € »: one disputed line as families and staff read it."""
+    from decimal import Decimal
+
+    from portail.lib.money import format_euros
+
+    label = f"{line['label']} ({line['child_name']})" if line.get("child_name") else line["label"]
+    return f"{label} — {format_euros(Decimal(line['amount']))}"
+
+
 class RequestQuerySet(models.QuerySet):
     def for_user(self, user):
-        """The requests of the households where this person is a guardian."""
-        return self.filter(household__guardians__user=user)
+        """The requests of the households where this person is a guardian; a question about
+        an invoice only when the person may see that invoice (``Invoice.objects.visible_to``:
+        its payer, or every guardian when the household shares its invoices), so that a
+        household that does not share its invoices does not share their disputes either."""
+        return self.filter(household__guardians__user=user).filter(
+            models.Q(invoice=None)
+            | models.Q(invoice__payer__user=user)
+            | models.Q(invoice__household__share_invoices_with_all_guardians=True)
+        )
 
     def for_household(self, household):
         return self.filter(household=household)
@@ -104,7 +123,9 @@ class RequestQuerySet(models.QuerySet):
         return self.order_by("-submitted_at", "-pk")
 
     def with_people(self):
-        return self.select_related("household", "nursery", "child", "contact", "submitted_by")
+        return self.select_related(
+            "household", "nursery", "child", "contact", "submitted_by", "invoice"
+        )
 
 
 class Request(models.Model):
@@ -156,6 +177,16 @@ class Request(models.Model):
         blank=True,
         related_name="requests",
         verbose_name=_("guardian"),
+    )
+    # PROTECT: an invoice a family disputed is evidence of that dispute; issued invoices are
+    # never deleted anyway (only drafts are, and a draft cannot be disputed).
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("invoice"),
     )
     payload_text = EncryptedTextField(_("details"), blank=True)
     attachment = models.FileField(
@@ -215,6 +246,10 @@ class Request(models.Model):
                 condition=~models.Q(status="in_progress") | models.Q(taken_at__isnull=False),
                 name="request_in_progress_is_taken",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="invoice") | models.Q(invoice__isnull=False),
+                name="request_invoice_question_names_the_invoice",
+            ),
         ]
 
     def __str__(self):
@@ -263,6 +298,8 @@ class Request(models.Model):
                 return formats.date_format(datetime.date.fromisoformat(value))
             if key == "reason":
                 return AbsenceReason(value).label
+            if key == "lines":
+                return "\n".join(disputed_line_text(line) for line in value)
             return str(value)
 
         rows = []
@@ -279,7 +316,13 @@ class Request(models.Model):
     @property
     def applies_a_change(self) -> bool:
         """Whether accepting it changes the household's data (else it is acknowledged)."""
-        return self.kind not in (RequestKind.DOCUMENT, RequestKind.MESSAGE)
+        return self.kind not in (RequestKind.DOCUMENT, RequestKind.MESSAGE, RequestKind.INVOICE)
+
+    @property
+    def disputed_lines(self) -> list[dict]:
+        """The invoice lines a question about an invoice names, as stored when it was sent
+        (label, child's name, amount as a string): an issued invoice never changes."""
+        return self.payload.get("lines", []) if self.kind == RequestKind.INVOICE else []
 
 
 class Absence(models.Model):

@@ -52,12 +52,16 @@ def submit_request(
     child=None,
     contact=None,
     guardian=None,
+    invoice=None,
     upload: CheckedUpload | None = None,
 ) -> Request:
     """Record the family's request and e-mail the nursery that it arrived. ``payload`` is
-    what the kind's form validated; ``upload`` a file that passed ``check_upload``."""
+    what the kind's form validated; ``upload`` a file that passed ``check_upload``;
+    ``invoice`` the invoice a question about an invoice is about (one of the household's)."""
     from portail.notifications.services import queue_email
 
+    if invoice is not None and invoice.household_id != household.pk:
+        raise ValueError("A question about an invoice goes to the invoice's own household.")
     request = Request(
         household=household,
         nursery=nursery_for(household=household, child=child),
@@ -65,6 +69,7 @@ def submit_request(
         child=child,
         contact=contact,
         guardian=guardian,
+        invoice=invoice,
         submitted_by=submitted_by,
         submitted_at=timezone.now(),
     )
@@ -179,7 +184,8 @@ def _apply(request: Request, staff) -> None:
                 recorded_by=staff,
                 request=request,
             )
-    # Documents and messages are acknowledged: nothing in the household changes.
+    # Documents, messages and questions about an invoice are acknowledged: nothing in the
+    # household changes (an invoice is corrected by a credit note, made in the back office).
 
 
 @transaction.atomic

@@ -8,9 +8,10 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.billing.models import Invoice
 from portail.households.models import (
     AbsenceReason,
     Child,
@@ -122,7 +123,7 @@ class RequestForm(forms.Form):
         return chosen or self.households[0]
 
     # What the request is about, besides its household.
-    child = contact = guardian = None
+    child = contact = guardian = invoice = None
 
     def payload(self) -> dict:
         values = {}
@@ -509,6 +510,106 @@ class MessageForm(RequestForm):
         del self.fields["comment"]
 
 
+class LineCheckboxes(forms.CheckboxSelectMultiple):
+    # The error summary links to the field's id: the first box, since a group of boxes has
+    # no id of its own (Django gives none, so that its <label> toggles no box).
+    def id_for_label(self, id_, index="0"):
+        return super().id_for_label(id_, index)
+
+
+class DisputedLinesField(forms.ModelMultipleChoiceField):
+    """The invoice's lines, as boxes to tick: a line of another invoice is refused."""
+
+    widget = LineCheckboxes
+
+    def label_from_instance(self, line):
+        from portail.households.models.requests import disputed_line_text
+
+        return disputed_line_text(
+            {"label": line.label, "child_name": line.child_name, "amount": str(line.amount)}
+        )
+
+
+class InvoiceForm(RequestForm):
+    """« Réclamation sur une facture »: the family says what it thinks is wrong on one of its
+    issued invoices, and which lines. The lines are stored as they read (label, child, amount)
+    since an issued invoice never changes; the invoice itself is linked to the request."""
+
+    kind = RequestKind.INVOICE
+    title = _("Report an error on an invoice")
+    payload_fields = ["message"]
+    has_household_choice = False
+
+    message = forms.CharField(
+        label=_("What do you think is wrong?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("e.g. hours that do not match the days your child came, a wrong rate."),
+        error_messages={
+            "required": _("Say what you think is wrong on this invoice, so that it can be checked.")
+        },
+    )
+    document = CheckedFileField(label=_("Attached file (optional)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The message is the comment here: no second text box.
+        del self.fields["comment"]
+        if self.selected is None:
+            # Opened from « Nouvelle demande »: the family chooses among its issued invoices.
+            self.fields["invoice_choice"] = forms.ModelChoiceField(
+                label=_("Invoice concerned"),
+                queryset=Invoice.objects.visible_to(self.user)
+                .issued()
+                .select_related("kind")
+                .order_by("-period_on", "-issued_on", "-number", "-pk"),
+                error_messages={
+                    "required": _("Choose the invoice concerned."),
+                    "invalid_choice": _("Choose one of your invoices."),
+                },
+            )
+            self.fields["invoice_choice"].label_from_instance = lambda invoice: _(
+                "Invoice {number} of {period}"
+            ).format(number=invoice.number, period=formats.date_format(invoice.period_on, "F Y"))
+        else:
+            self.fields["lines"] = DisputedLinesField(
+                label=_("Lines concerned (optional)"),
+                queryset=self.selected.lines.order_by("child_name", "position", "pk"),
+                required=False,
+                error_messages={
+                    "invalid_choice": _("Tick only lines of this invoice."),
+                    "invalid_pk_value": _("Tick only lines of this invoice."),
+                },
+            )
+        self.fields["document"].help_text = _("PDF, JPEG or PNG, %(limit)s at most.") % {
+            "limit": _limit()
+        }
+        self.order_fields(["invoice_choice", "lines", "message", "document"])
+
+    @property
+    def invoice(self):
+        return self.selected or self.cleaned_data.get("invoice_choice")
+
+    @property
+    def household(self):
+        return self.invoice.household
+
+    def payload(self) -> dict:
+        values = super().payload()
+        lines = self.cleaned_data.get("lines") or []
+        values["lines"] = [
+            {"label": line.label, "child_name": line.child_name, "amount": str(line.amount)}
+            for line in lines
+        ]
+        if not values["lines"]:
+            values.pop("lines")
+        return values
+
+    @property
+    def upload(self):
+        return self.cleaned_data.get("document")
+
+
 def _limit() -> str:
     from django.conf import settings
     from django.template.defaultfilters import filesizeformat
@@ -527,5 +628,6 @@ FORMS = {
     "sante": HealthForm,
     "document": DocumentForm,
     "message": MessageForm,
+    "facture": InvoiceForm,
 }
 SLUGS = {form.kind: slug for slug, form in FORMS.items()}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F, Prefetch, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,17 +18,26 @@ from django.utils.translation import gettext as _
 
 from portail.billing.models import ZERO, CreditNote, Invoice, family_scope_ids
 from portail.households import services as household_services
-from portail.households.models import Household
+from portail.households.models import Household, Request, RequestKind
 from portail.payments.models import Payment
 
 from ..decorators import family_required
 from ..forms.billing import PaperlessInvoicesForm
+from ..forms.requests import SLUGS
 
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 INVOICES_PER_PAGE = 24
 RECENT_PAYMENTS = 10
+DISPUTE_COLUMNS = [
+    "reference",
+    "invoice_id",
+    "status",
+    "submitted_at",
+    "decided_at",
+    "staff_comment",
+]
 
 
 def _visible_credit_notes(user):
@@ -138,7 +147,17 @@ def _lines_by_child(lines) -> list[ChildLines]:
 @family_required
 def invoice_detail(request, reference):
     invoice = get_object_or_404(
-        Invoice.objects.visible_to(request.user).select_related("kind", "regie", "payer"),
+        Invoice.objects.visible_to(request.user)
+        .select_related("kind", "regie", "payer")
+        # The family's questions about this invoice and where they stand: one query, however
+        # many; not their encrypted details, which the page does not show.
+        .prefetch_related(
+            Prefetch(
+                "requests",
+                queryset=Request.objects.only(*DISPUTE_COLUMNS).order_by("submitted_at", "pk"),
+                to_attr="disputes",
+            )
+        ),
         reference=reference,
     )
     context = {
@@ -153,6 +172,8 @@ def invoice_detail(request, reference):
             )
         ],
         "credit_notes": invoice.credit_notes.order_by("issued_on", "pk"),
+        "can_be_disputed": invoice.status != Invoice.Status.CANCELLED,
+        "dispute_kind": SLUGS[RequestKind.INVOICE],
     }
     return render(request, "portal/billing/invoice_detail.html", context)
 

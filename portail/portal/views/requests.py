@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from portail.billing.models import Invoice
 from portail.households import services
 from portail.households.models import (
     Child,
@@ -29,13 +30,21 @@ from ..forms.requests import FORMS, SLUGS
 REQUESTS_PER_PAGE = 20
 CHANGES_PER_PAGE = 50
 
-# The query parameter that picks what a form is about, and where to look for it.
+
+def _issued_invoices(user):
+    """The invoices a family may dispute: those it sees, issued and not cancelled."""
+    return Invoice.objects.visible_to(user).issued()
+
+
+# The query parameter that picks what a form is about, and where to look for it: a model
+# (among ``Model.objects.for_user(user)``) or a function of the user giving the queryset.
 SELECTORS = {
     RequestKind.CONTACT_DETAILS: ("representant", Guardian),
     RequestKind.CONTACT_CHANGE: ("personne", Contact),
     RequestKind.CONTACT_REMOVE: ("personne", Contact),
     RequestKind.ABSENCE: ("enfant", Child),
     RequestKind.HEALTH: ("enfant", Child),
+    RequestKind.INVOICE: ("facture", _issued_invoices),
 }
 
 
@@ -57,7 +66,7 @@ def request_new(request):
 
 def _selected(request, kind):
     """The child, contact or guardian named in the link, among the person's own."""
-    parameter, model = SELECTORS.get(kind, (None, None))
+    parameter, source = SELECTORS.get(kind, (None, None))
     value = request.GET.get(parameter) if parameter else None
     if not value:
         return None
@@ -65,7 +74,11 @@ def _selected(request, kind):
         reference = uuid.UUID(value)
     except ValueError as error:
         raise Http404 from error
-    return get_object_or_404(model.objects.for_user(request.user), reference=reference)
+    if isinstance(source, type):
+        queryset = source.objects.for_user(request.user)
+    else:
+        queryset = source(request.user)
+    return get_object_or_404(queryset, reference=reference)
 
 
 # The forms carry health information, addresses and messages: an error report must not.
@@ -91,6 +104,7 @@ def request_create(request, kind):
             child=form.child,
             contact=form.contact,
             guardian=form.guardian,
+            invoice=form.invoice,
             upload=form.upload,
         )
         messages.success(
@@ -98,7 +112,12 @@ def request_create(request, kind):
             _("Your request has been sent to the nursery. You can follow it here."),
         )
         return redirect("portal:request-detail", reference=created.reference)
-    context = {"form": form, "form_title": form_class.title, "kind": kind}
+    context = {
+        "form": form,
+        "form_title": form_class.title,
+        "kind": kind,
+        "invoice": selected if form_class.kind == RequestKind.INVOICE else None,
+    }
     return render(request, "portal/requests/form.html", context, status=200)
 
 

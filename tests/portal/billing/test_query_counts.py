@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from portail.billing.models import Invoice
 from portail.billing.services import cancel_invoice, create_credit_note
+from portail.households.models import RequestKind
+from portail.households.services import refuse_request, submit_request
 from portail.payments.models import Payment, PaymentMethod
 from portail.payments.services import record_payment
 
@@ -26,8 +28,8 @@ LIST_QUERIES = (
 )
 DETAIL_QUERIES = (
     # + invoice with kind, régie and payer, lines, payments, credit notes, its direct-debit
-    # date
-    10
+    # date, the family's questions about it (one prefetch)
+    11
 )
 
 
@@ -138,12 +140,23 @@ def test_invoice_page_query_count_does_not_grow_with_the_lines(client, regie):
     create_credit_note(
         invoice=Invoice.objects.get(pk=thirty_lines.pk), amount=Decimal("1.00"), reason="Erreur"
     )
+    # Questions about the invoice, one answered: listed with their status and comment.
+    for index in range(4):
+        dispute = submit_request(
+            household=big.household,
+            kind=RequestKind.INVOICE,
+            submitted_by=big.user,
+            payload={"message": f"Erreur {index}"},
+            invoice=thirty_lines,
+        )
+    refuse_request(request=dispute, staff=None, comment="Les heures sont justes.")
     client.force_login(big.user)
     big_count = count_queries(
         client, reverse("portal:invoice-detail", kwargs={"reference": thirty_lines.reference})
     )
 
     assert small_count == big_count == DETAIL_QUERIES
+    assert thirty_lines.requests.count() == 4
 
 
 def test_dashboard_counts_unpaid_invoices_in_one_query(client, regie):
