@@ -4,8 +4,9 @@ is deleted. Every step is idempotent and reports counts only.
 
 - Households whose last activity (last invoiced month, last login of a guardian, creation)
   is older than ``RETENTION_HOUSEHOLD_YEARS``: guardians, children and the household are
-  anonymised (invoices keep the payer's name they were issued with), contacts and
-  notifications deleted, the accounts disabled and stripped of identity.
+  anonymised (invoices keep the payer's name they were issued with), contacts,
+  notifications, requests (with their attached files), absences and the household's
+  history deleted, the accounts disabled and stripped of identity.
 - Issued invoices older than ``RETENTION_INVOICE_YEARS`` are counted for the archives
   (public accounting documents are handed to the archives service, never deleted here).
 - Audit events, login attempts and used or expired account links older than
@@ -115,11 +116,31 @@ def anonymise_household(household) -> None:
         child.save(update_fields=["first_name", "last_name", "birth_date"])
     Contact.objects.filter(household=household).delete()
     Notification.objects.filter(household=household).delete()
+    _delete_requests_and_history(household)
     household.name = ANONYMISED
     household.external_code = ""
     for field, value in blank.items():
         setattr(household, field, value)
     household.save()
+
+
+def _delete_requests_and_history(household) -> None:
+    """What the family wrote to the nursery (addresses, phones, messages, health updates,
+    absences and their reasons, attached files) and the old → new values of its history:
+    personal data that no accounting needs. A question about an invoice goes too; the
+    invoice and its credit notes stay."""
+    Request = apps.get_model("households", "Request")
+    HouseholdChange = apps.get_model("households", "HouseholdChange")
+    Absence = apps.get_model("households", "Absence")
+
+    HouseholdChange.objects.filter(household=household).delete()
+    Absence.objects.filter(household=household).delete()
+    requests = Request.objects.filter(household=household)
+    files = list(requests.exclude(attachment="").values_list("attachment", flat=True))
+    requests.delete()
+    storage = Request._meta.get_field("attachment").storage
+    for name in files:
+        transaction.on_commit(lambda name=name: storage.delete(name))
 
 
 def _delete(queryset, dry_run: bool) -> tuple[int, int]:

@@ -139,3 +139,75 @@ def test_a_household_with_recent_activity_is_not_due(scenario):
         assert active.household not in expired_households()
     with time_machine.travel(NOW + datetime.timedelta(days=3 * 366 + 60), tick=False):
         assert active.household in expired_households(now=timezone.now())
+
+
+def test_the_purge_deletes_what_the_family_wrote_and_its_history(
+    scenario, django_capture_on_commit_callbacks
+):
+    """Requests hold addresses, phones, messages, health updates and attached files; the
+    history holds old → new values; absences their reasons: none of it is kept once the
+    household is anonymised. The invoice a question was about stays."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from portail.billing.models import Invoice
+    from portail.households.models import (
+        Absence,
+        AbsenceReason,
+        HouseholdChange,
+        Request,
+        RequestKind,
+    )
+    from portail.households.services import submit_request
+
+    gone, active = scenario
+    with time_machine.travel(days_ago(4 * 365), tick=False):
+        message = submit_request(
+            household=gone.household,
+            kind=RequestKind.MESSAGE,
+            submitted_by=gone.user,
+            payload={"subject": "Allergie", "message": "Léa ne supporte plus le lait."},
+        )
+        message.attachment.save("certificat.pdf", ContentFile(b"%PDF-1.4 certificat"))
+        question = submit_request(
+            household=gone.household,
+            kind=RequestKind.INVOICE,
+            submitted_by=gone.user,
+            payload={"message": "Trop d'heures en mai."},
+            invoice=gone.household.invoices.get(),
+        )
+        HouseholdChange.objects.create(
+            household=gone.household,
+            changed_at=days_ago(4 * 365),
+            action="changed",
+            object_type="household",
+            object_label="Famille Partie",
+            field_name="address_line1",
+            old_value="3 rue des Lilas",
+            new_value="5 avenue des Tilleuls",
+        )
+        Absence.objects.create(
+            child=gone.child,
+            household=gone.household,
+            starts_on=datetime.date(2022, 5, 2),
+            ends_on=datetime.date(2022, 5, 6),
+            reason=AbsenceReason.ILLNESS,
+        )
+        kept = submit_request(
+            household=active.household,
+            kind=RequestKind.MESSAGE,
+            submitted_by=active.user,
+            payload={"subject": "Bonjour", "message": "Merci."},
+        )
+    attachment = message.attachment.name
+    assert default_storage.exists(attachment)
+
+    with django_capture_on_commit_callbacks(execute=True), time_machine.travel(NOW, tick=False):
+        purge_expired_data()
+
+    assert not Request.objects.filter(household=gone.household).exists()
+    assert not HouseholdChange.objects.filter(household=gone.household).exists()
+    assert not Absence.objects.filter(household=gone.household).exists()
+    assert not default_storage.exists(attachment)
+    assert Invoice.objects.filter(pk=question.invoice_id).exists()
+    assert Request.objects.filter(pk=kept.pk).exists()
