@@ -94,3 +94,20 @@ def test_demo_family_sees_two_unpaid_invoices(client):
     assert "FACTURE JEUNESSE" in text
     assert "FACTURE PÉRISCOLAIRE" in text
     assert "2 factures non réglées" in text
+
+
+def test_demo_family_has_a_question_about_its_latest_invoice_once(client):
+    seed()
+    seed()
+    from portail.households.models import Request, RequestKind, RequestStatus
+
+    (question,) = Request.objects.filter(kind=RequestKind.INVOICE)
+    latest = martin_invoices().exclude(status=Invoice.Status.DRAFT).order_by("period_on").last()
+    assert question.invoice == latest and question.status == RequestStatus.SENT
+    client.force_login(User.objects.get(username="camille.martin"))
+
+    response = client.get(reverse("portal:invoice-detail", args=[latest.reference]))
+
+    text = " ".join(response.content.decode().split())
+    assert "Réclamation envoyée le" in text
+    assert "Signaler une erreur sur cette facture" in text

@@ -1,5 +1,6 @@
 """Demo requests (« Dernières demandes »): the demo family has one accepted request (new work
-phone, so its history shows a change) and one pending (an absence of Léa next week); three
+phone, so its history shows a change), one pending (an absence of Léa next week) and a
+question about its latest invoice (« Réclamation sur une facture », one line ticked); three
 other households of Pic et Plume have requests waiting in nadia.lefevre's queue.
 
 Idempotent: each request has a fixed reference and is made (through the services, as the
@@ -10,6 +11,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from portail.billing.models import Invoice
 from portail.households import services
 from portail.households.models import Request, RequestKind
 
@@ -73,6 +75,31 @@ def seed_requests(*, households, family_user, staff, today) -> None:
             "comment": "Séjour chez les grands-parents.",
         },
     )
+
+    invoice = (
+        Invoice.objects.visible_to(family_user)
+        .issued()
+        .filter(household=martin)
+        .order_by("-period_on", "-pk")
+        .first()
+    )
+    line = invoice.lines.order_by("position", "pk").first() if invoice else None
+    if line is not None:
+        _submit(
+            "martin-invoice-question",
+            days_ago=2,
+            household=martin,
+            kind=RequestKind.INVOICE,
+            submitted_by=family_user,
+            invoice=invoice,
+            payload={
+                "lines": [
+                    {"label": line.label, "child_name": line.child_name, "amount": str(line.amount)}
+                ],
+                "message": "Léa était absente deux jours pour maladie (certificat donné à la "
+                "crèche) : ces heures ne devraient pas être facturées.",
+            },
+        )
 
     # Requests waiting in Pic et Plume's queue (even households attend Pic et Plume).
     others = [household for household in households[2::2]][:3]
