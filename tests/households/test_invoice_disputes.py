@@ -3,9 +3,13 @@ lines of it) from the invoice's page; the request reaches its nursery like the o
 see the invoice next to it and answer; an administrator corrects the invoice with a credit
 note. Only the family's own issued invoices, and only their own lines, can be disputed."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.billing.models import Invoice
 from portail.billing.services import cancel_invoice
@@ -243,6 +247,19 @@ def test_a_guardian_who_does_not_see_the_invoice_does_not_see_its_dispute(client
     detail = reverse("portal:request-detail", kwargs={"reference": sent.reference})
     assert client.get(detail).status_code == 404
 
+    # Nor is Paul told when the nursery answers the question: only the payer is.
+    staff = StaffUserFactory(is_superuser=True)
+    services.refuse_request(request=sent, staff=staff, comment="Les heures sont justes.")
+    services.refuse_request(request=message, staff=staff, comment="Pas de sortie prévue.")
+    told = {
+        user: sorted(Notification.objects.filter(recipient=user).values_list("label", flat=True))
+        for user in (family.user, other_user)
+    }
+    assert told == {
+        family.user: ["Message à la structure d'accueil", "Réclamation sur une facture"],
+        other_user: ["Message à la structure d'accueil"],
+    }
+
 
 def test_staff_see_the_invoice_and_the_disputed_lines(staff_client, family, invoice):
     sent = dispute(family, invoice, lines=[line(invoice, "Repas")])
@@ -292,7 +309,7 @@ def test_an_administrator_is_offered_a_credit_note_with_the_reason_suggested(
 
     assert credit_note_page.status_code == 200
     reason = " ".join(credit_note_page.context["form"]["reason"].value().split())
-    date = sent.submitted_at.astimezone().strftime("%d/%m/%Y")
+    date = timezone.localtime(sent.submitted_at).strftime("%d/%m/%Y")
     assert reason == (
         f"Correction suite à votre réclamation du {date} : Repas (Enfant0 Durand) — 20,00 €"
     )
@@ -369,3 +386,43 @@ def test_staff_accept_a_question_with_a_comment_and_nothing_else_changes(
     assert sent.status == RequestStatus.ACCEPTED
     assert sent.staff_comment == "Tarif vérifié : il est juste."
     assert not HouseholdChange.objects.exists()
+
+
+def test_the_suggested_reason_says_the_local_day_and_only_whole_lines(client, family, invoice):
+    """Sent at 00:30 in Paris (23:30 UTC the day before): the credit note's suggested reason
+    says the family's day. Too many lines for the reason: whole lines only, then « … »."""
+    administrator = StaffUserFactory(is_superuser=True)
+    log_in_with_second_factor(client, administrator)
+    with time_machine.travel(datetime.datetime(2026, 3, 14, 23, 30, tzinfo=datetime.UTC)):
+        sent = dispute(family, invoice, lines=[line(invoice, "Repas")])
+    many = dispute(family, invoice, lines=[line(invoice, "Heures d'accueil")] * 30)
+
+    def suggested(request):
+        page = client.get(client.get(staff_page(request)).context["credit_note_url"])
+        return " ".join(page.context["form"]["reason"].value().split())
+
+    assert suggested(sent) == (
+        "Correction suite à votre réclamation du 15/03/2026 : Repas (Enfant0 Durand) — 20,00 €"
+    )
+    reason = suggested(many)
+    assert len(reason) <= 500
+    assert reason.endswith("Heures d'accueil (Enfant0 Durand) — 100,00 €; …")
+
+
+@pytest.mark.parametrize("forged", ["99999999999999999999", "abc", "-1", "1.5"])
+def test_a_forged_line_id_gets_a_french_message(family_client, invoice, forged):
+    response = family_client.post(form_url(invoice), {"lines": [forged], "message": "Erreur"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "lines": ["Cochez uniquement des lignes de cette facture."]
+    }
+    assert not Request.objects.exists()
+
+
+def test_the_service_refuses_a_question_about_a_cancelled_invoice(family, invoice):
+    cancel_invoice(invoice=invoice, reason="Erreur de tarif")
+
+    with pytest.raises(ValueError, match="issued invoice"):
+        dispute(family, Invoice.objects.get(pk=invoice.pk))
+    assert not Request.objects.exists()

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -86,22 +87,29 @@ def request_queue(request):
     return render(request, "backoffice/requests/queue.html", context)
 
 
+# What a link may suggest as a credit note's reason (the credit-note page keeps as much).
+SUGGESTED_REASON_MAX = 500
+
+
 def _credit_note_url(item) -> str:
-    """The invoice's credit-note page, its reason suggested from the family's question: the
+    """The invoice's credit-note page, its reason suggested from the family's question (the
+    day it was sent, in local time; the lines ticked, whole ones only, as many as fit): the
     administrator types the amount, which only the checking of the invoice tells."""
     from django.urls import reverse
-    from django.utils import formats
 
     from portail.households.models.requests import disputed_line_text
 
-    date = formats.date_format(item.submitted_at, "SHORT_DATE_FORMAT")
-    lines = "; ".join(disputed_line_text(line) for line in item.disputed_lines)
-    if lines:
-        reason = _("Correction after your question of {date}: {lines}").format(
-            date=date, lines=lines
+    date = formats.date_format(timezone.localtime(item.submitted_at), "SHORT_DATE_FORMAT")
+    reason = _("Correction after your question of {date}").format(date=date)
+    lines = [disputed_line_text(line) for line in item.disputed_lines]
+    for count in range(len(lines), 0, -1):
+        listed = "; ".join(lines[:count]) + ("; …" if count < len(lines) else "")
+        candidate = _("Correction after your question of {date}: {lines}").format(
+            date=date, lines=listed
         )
-    else:
-        reason = _("Correction after your question of {date}").format(date=date)
+        if len(candidate) <= SUGGESTED_REASON_MAX:
+            reason = candidate
+            break
     url = reverse("admin:billing_invoice_credit_note", args=[item.invoice.pk])
     return f"{url}?{urlencode({'reason': reason})}"
 

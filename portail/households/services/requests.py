@@ -58,10 +58,13 @@ def submit_request(
     """Record the family's request and e-mail the nursery that it arrived. ``payload`` is
     what the kind's form validated; ``upload`` a file that passed ``check_upload``;
     ``invoice`` the invoice a question about an invoice is about (one of the household's)."""
+    from portail.billing.models import Invoice
     from portail.notifications.services import queue_email
 
     if invoice is not None and invoice.household_id != household.pk:
         raise ValueError("A question about an invoice goes to the invoice's own household.")
+    if invoice is not None and invoice.status in (Invoice.Status.DRAFT, Invoice.Status.CANCELLED):
+        raise ValueError("Only an issued invoice that is not cancelled can be questioned.")
     request = Request(
         household=household,
         nursery=nursery_for(household=household, child=child),
@@ -100,20 +103,26 @@ def _locked(request: Request) -> Request:
     return (
         # Only the request row is locked (its nullable relations are outer joins).
         Request.objects.select_for_update(of=("self",))
-        .select_related("household", "child", "contact", "guardian")
+        .select_related("household", "child", "contact", "guardian", "invoice__payer")
         .get(pk=request.pk)
     )
 
 
 def _notify_family(request: Request) -> None:
-    """The family's in-app notification (and e-mail, by each guardian's preference)."""
-    from portail.notifications.services import notify_households
+    """The family's in-app notification (and e-mail, by each guardian's preference). A
+    question about an invoice is told only to whom may see the invoice: its payer, or every
+    guardian when the household shares its invoices (as ``Request.objects.for_user``)."""
+    from portail.notifications.services import household_recipients, notify_recipients
 
-    notify_households(
-        households=[request.household],
-        category="request",
-        label=str(request.get_kind_display()),
-        url=reverse("portal:request-detail", kwargs={"reference": request.reference}),
+    recipients = household_recipients([request.household])
+    invoice = request.invoice
+    if invoice is not None and not request.household.share_invoices_with_all_guardians:
+        payer_user_id = invoice.payer.user_id
+        recipients = [recipient for recipient in recipients if recipient.user.pk == payer_user_id]
+    label = str(request.get_kind_display())
+    url = reverse("portal:request-detail", kwargs={"reference": request.reference})
+    notify_recipients(
+        category="request", entries=[(recipient, label, url) for recipient in recipients]
     )
 
 

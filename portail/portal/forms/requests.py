@@ -522,6 +522,14 @@ class DisputedLinesField(forms.ModelMultipleChoiceField):
 
     widget = LineCheckboxes
 
+    def clean(self, value):
+        # A line id is a positive number the database can hold: anything else is refused
+        # before the query (SQLite cannot even bind 99999999999999999999 and would fail).
+        for key in value or []:
+            if not str(key).isdigit() or int(key) >= 2**63:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().clean(value)
+
     def label_from_instance(self, line):
         from portail.households.models.requests import disputed_line_text
 
