@@ -137,10 +137,22 @@ def _delete_requests_and_history(household) -> None:
     Absence.objects.filter(household=household).delete()
     requests = Request.objects.filter(household=household)
     files = list(requests.exclude(attachment="").values_list("attachment", flat=True))
-    requests.delete()
+    # Only the ids are read: a payload that no key decrypts any more must not stop the purge.
+    requests.only("pk").delete()
     storage = Request._meta.get_field("attachment").storage
     for name in files:
-        transaction.on_commit(lambda name=name: storage.delete(name))
+        # robust: a file that cannot be deleted is logged, not a failed purge.
+        transaction.on_commit(lambda name=name: storage.delete(name), robust=True)
+
+
+def anonymised_households_with_requests():
+    """Households anonymised before requests, absences and history were deleted with them."""
+    Household = apps.get_model("households", "Household")
+    return (
+        Household.objects.filter(name=ANONYMISED)
+        .filter(Q(requests__isnull=False) | Q(changes__isnull=False) | Q(absences__isnull=False))
+        .distinct()
+    )
 
 
 def _delete(queryset, dry_run: bool) -> tuple[int, int]:
@@ -160,6 +172,18 @@ def purge_expired_data(*, dry_run: bool = False, now=None) -> list[PurgeLine]:
         for household in households:
             anonymise_household(household)
     lines.append(PurgeLine("households", len(households), 0 if dry_run else len(households)))
+    leftovers = list(anonymised_households_with_requests())
+    if not dry_run:
+        for household in leftovers:
+            with transaction.atomic():
+                _delete_requests_and_history(household)
+    lines.append(
+        PurgeLine(
+            "requests of anonymised households",
+            len(leftovers),
+            0 if dry_run else len(leftovers),
+        )
+    )
 
     Invoice = apps.get_model("billing", "Invoice")
     invoice_cutoff = _years_ago(now, settings.RETENTION_INVOICE_YEARS).date()

@@ -16,12 +16,14 @@ def test_seed_demo_adds_requests_once():
     assert sorted(family_requests.values_list("status", flat=True)) == [
         RequestStatus.ACCEPTED,
         RequestStatus.SENT,
+        RequestStatus.SENT,
     ]
     assert HouseholdChange.objects.filter(
         household__name="Famille Martin", field_name="work_phone", new_value="04 65 71 90 99"
     ).exists()
     queue = Request.objects.for_staff(nadia).open()
-    assert queue.count() == 4  # the Martins' absence and three other households
+    # The Martins' absence and question about an invoice, and three other households.
+    assert queue.count() == 5
     total = Request.objects.count()
 
     call_command("seed_demo", quiet=True)

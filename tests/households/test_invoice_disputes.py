@@ -154,6 +154,9 @@ def test_a_line_of_another_invoice_is_refused(family_client, family, invoice, re
     assert response.context["form"].errors == {
         "lines": ["Cochez uniquement des lignes de cette facture."]
     }
+    # The group of boxes is described by its error, as a single field is.
+    html = response.content.decode()
+    assert 'aria-describedby="id_lines_error"' in html and 'id="id_lines_error"' in html
     assert not Request.objects.exists()
 
 
@@ -417,6 +420,9 @@ def test_a_forged_line_id_gets_a_french_message(family_client, invoice, forged):
     assert response.context["form"].errors == {
         "lines": ["Cochez uniquement des lignes de cette facture."]
     }
+    # The group of boxes is described by its error, as a single field is.
+    html = response.content.decode()
+    assert 'aria-describedby="id_lines_error"' in html and 'id="id_lines_error"' in html
     assert not Request.objects.exists()
 
 

@@ -211,3 +211,49 @@ def test_the_purge_deletes_what_the_family_wrote_and_its_history(
     assert not default_storage.exists(attachment)
     assert Invoice.objects.filter(pk=question.invoice_id).exists()
     assert Request.objects.filter(pk=kept.pk).exists()
+
+
+def test_households_anonymised_earlier_lose_their_requests_at_the_next_purge(scenario):
+    """A household anonymised by an earlier version (which kept requests and history) is
+    cleaned at the next purge; the line says how many, and a second purge finds none."""
+    from portail.accounts.retention import anonymise_household
+    from portail.households.models import HouseholdChange, Request, RequestKind
+    from portail.households.services import submit_request
+
+    gone, _active = scenario
+    submit_request(
+        household=gone.household,
+        kind=RequestKind.MESSAGE,
+        submitted_by=gone.user,
+        payload={"subject": "Adresse", "message": "Nous déménageons au 5 rue des Lilas."},
+    )
+    anonymise_household(Household.objects.get(pk=gone.household.pk))
+    # As an earlier version left it: anonymised, its request and history still there.
+    Request.objects.create(
+        household=gone.household,
+        kind=RequestKind.MESSAGE,
+        payload={"subject": "Santé", "message": "Allergie au lait."},
+        submitted_at=days_ago(4 * 365),
+    )
+    HouseholdChange.objects.create(
+        household=gone.household,
+        changed_at=days_ago(4 * 365),
+        action="changed",
+        object_type="household",
+        object_label="Famille Partie",
+        field_name="address_line1",
+        old_value="3 rue des Lilas",
+        new_value="5 rue des Lilas",
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        dry = {line.category: line for line in purge_expired_data(dry_run=True)}
+        first = {line.category: line for line in purge_expired_data()}
+        again = {line.category: line for line in purge_expired_data()}
+
+    category = "requests of anonymised households"
+    assert (dry[category].due, dry[category].purged) == (1, 0)
+    assert (first[category].due, first[category].purged) == (1, 1)
+    assert (again[category].due, again[category].purged) == (0, 0)
+    assert not Request.objects.filter(household=gone.household).exists()
+    assert not HouseholdChange.objects.filter(household=gone.household).exists()

@@ -65,7 +65,7 @@ def request_new(request):
 
 
 def _selected(request, kind):
-    """The child, contact or guardian named in the link, among the person's own."""
+    """The child, contact, guardian or invoice named in the link, among the person's own."""
     parameter, source = SELECTORS.get(kind, (None, None))
     value = request.GET.get(parameter) if parameter else None
     if not value:
