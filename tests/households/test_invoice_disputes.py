@@ -69,6 +69,18 @@ def dispute(family, invoice, *, lines=(), message="Léa était absente la semain
     )
 
 
+def assert_lines_refused(response):
+    """The form comes back with the French message on the ticked lines, the group of boxes
+    described by it (as a single field is), and nothing is sent."""
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "lines": ["Cochez uniquement des lignes de cette facture."]
+    }
+    html = response.content.decode()
+    assert 'aria-describedby="id_lines_error"' in html and 'id="id_lines_error"' in html
+    assert not Request.objects.exists()
+
+
 def test_a_family_disputes_a_line_of_its_invoice_and_follows_it(family_client, family, invoice):
     invoice_page = family_client.get(page(invoice))
     assert "Signaler une erreur sur cette facture" in text_of(invoice_page)
@@ -150,14 +162,7 @@ def test_a_line_of_another_invoice_is_refused(family_client, family, invoice, re
         {"lines": [line(other, "Heures de mars").pk], "message": "Erreur"},
     )
 
-    assert response.status_code == 200
-    assert response.context["form"].errors == {
-        "lines": ["Cochez uniquement des lignes de cette facture."]
-    }
-    # The group of boxes is described by its error, as a single field is.
-    html = response.content.decode()
-    assert 'aria-describedby="id_lines_error"' in html and 'id="id_lines_error"' in html
-    assert not Request.objects.exists()
+    assert_lines_refused(response)
 
 
 def test_another_households_invoice_is_not_found(
@@ -416,14 +421,7 @@ def test_the_suggested_reason_says_the_local_day_and_only_whole_lines(client, fa
 def test_a_forged_line_id_gets_a_french_message(family_client, invoice, forged):
     response = family_client.post(form_url(invoice), {"lines": [forged], "message": "Erreur"})
 
-    assert response.status_code == 200
-    assert response.context["form"].errors == {
-        "lines": ["Cochez uniquement des lignes de cette facture."]
-    }
-    # The group of boxes is described by its error, as a single field is.
-    html = response.content.decode()
-    assert 'aria-describedby="id_lines_error"' in html and 'id="id_lines_error"' in html
-    assert not Request.objects.exists()
+    assert_lines_refused(response)
 
 
 def test_the_service_refuses_a_question_about_a_cancelled_invoice(family, invoice):

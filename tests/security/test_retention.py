@@ -78,6 +78,22 @@ def scenario():
     return gone, active
 
 
+def old_address_change(household, *, new_value):
+    """A line of the household's history four years ago: its address, old → new."""
+    from portail.households.models import HouseholdChange
+
+    return HouseholdChange.objects.create(
+        household=household,
+        changed_at=days_ago(4 * 365),
+        action="changed",
+        object_type="household",
+        object_label=household.name,
+        field_name="address_line1",
+        old_value="3 rue des Lilas",
+        new_value=new_value,
+    )
+
+
 def test_dry_run_counts_without_changing_anything(scenario):
     gone, _active = scenario
     out = StringIO()
@@ -176,16 +192,7 @@ def test_the_purge_deletes_what_the_family_wrote_and_its_history(
             payload={"message": "Trop d'heures en mai."},
             invoice=gone.household.invoices.get(),
         )
-        HouseholdChange.objects.create(
-            household=gone.household,
-            changed_at=days_ago(4 * 365),
-            action="changed",
-            object_type="household",
-            object_label="Famille Partie",
-            field_name="address_line1",
-            old_value="3 rue des Lilas",
-            new_value="5 avenue des Tilleuls",
-        )
+        old_address_change(gone.household, new_value="5 avenue des Tilleuls")
         Absence.objects.create(
             child=gone.child,
             household=gone.household,
@@ -235,16 +242,7 @@ def test_households_anonymised_earlier_lose_their_requests_at_the_next_purge(sce
         payload={"subject": "Santé", "message": "Allergie au lait."},
         submitted_at=days_ago(4 * 365),
     )
-    HouseholdChange.objects.create(
-        household=gone.household,
-        changed_at=days_ago(4 * 365),
-        action="changed",
-        object_type="household",
-        object_label="Famille Partie",
-        field_name="address_line1",
-        old_value="3 rue des Lilas",
-        new_value="5 rue des Lilas",
-    )
+    old_address_change(gone.household, new_value="5 rue des Lilas")
 
     with time_machine.travel(NOW, tick=False):
         dry = {line.category: line for line in purge_expired_data(dry_run=True)}
