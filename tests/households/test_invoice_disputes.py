@@ -49,6 +49,18 @@ def invoice(regie, family):  # noqa: F811
     )
 
 
+@pytest.fixture
+def theirs(regie, other_family):  # noqa: F811
+    """Another household's issued invoice."""
+    return issue_invoice(
+        regie,
+        other_family.household,
+        other_family.guardian,
+        number="F2022-00099",
+        lines=[hours(other_family.child, "1")],
+    )
+
+
 def line(invoice, label):
     return invoice.lines.get(label=label)
 
@@ -165,19 +177,7 @@ def test_a_line_of_another_invoice_is_refused(family_client, family, invoice, re
     assert_lines_refused(response)
 
 
-def test_another_households_invoice_is_not_found(
-    family_client,
-    other_family,
-    regie,  # noqa: F811
-):
-    theirs = issue_invoice(
-        regie,
-        other_family.household,
-        other_family.guardian,
-        number="F2022-00099",
-        lines=[hours(other_family.child, "1")],
-    )
-
+def test_another_households_invoice_is_not_found(family_client, theirs):
     assert family_client.get(form_url(theirs)).status_code == 404
     posted = family_client.post(form_url(theirs), {"message": "Erreur"})
     assert posted.status_code == 404
@@ -205,20 +205,8 @@ def test_a_cancelled_or_draft_invoice_cannot_be_disputed(
 
 
 def test_without_a_link_the_family_chooses_among_its_own_issued_invoices(
-    family_client,
-    family,
-    other_family,
-    invoice,
-    regie,  # noqa: F811
+    family_client, family, invoice, theirs
 ):
-    theirs = issue_invoice(
-        regie,
-        other_family.household,
-        other_family.guardian,
-        number="F2022-00099",
-        lines=[hours(other_family.child, "1")],
-    )
-
     blank = family_client.get(FORM)
     choices = [label for _, label in blank.context["form"].fields["invoice_choice"].choices]
     assert choices == ["---------", "Facture F2022-00007 de février 2022"]
